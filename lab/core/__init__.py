@@ -1,0 +1,1 @@
+"""All of ML Lab's compute. Nothing in this package imports Qt."""

@@ -1,0 +1,44 @@
+"""Where ML Lab keeps the user's data, models and caches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "ml-lab"
+
+
+def data_dir() -> Path:
+    """The user's data directory; LAB_DATA_DIR overrides it (tests, portable installs)."""
+    override = os.environ.get("LAB_DATA_DIR")
+    if override:
+        path = Path(override)
+    else:
+        from platformdirs import user_data_dir
+
+        path = Path(user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    path = data_dir() / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def workspace_dir() -> Path:
+    """The classifier's image folder, laid out as CLASS/IMAGE."""
+    path = data_dir() / "images"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_dir() -> Path:
+    path = data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def assets_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "assets"

@@ -1,0 +1,326 @@
+"""'Train': the mode, the settings (checked as you type), Train/Pause/Stop and live curves."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lab.core.settings import MODE_NOTES, MODE_TITLES, MODES, TrainSettings
+from lab.ui.widgets.live_plot import LivePlot
+
+FIELDS = ("epochs", "learning_rate", "batch_size", "image_size", "val_share", "augment", "seed")
+
+
+def format_seconds(s: float | None) -> str:
+    if s is None:
+        return "…"
+    s = max(0, int(round(s)))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+class SettingsForm(QWidget):
+    """Edits a TrainSettings; shows each problem beside its field in plain words."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._user_touched = False
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        self.mode_group = QButtonGroup(self)
+        mode_box = QVBoxLayout()
+        for mode in MODES:
+            button = QRadioButton(MODE_TITLES[mode])
+            button.setToolTip(MODE_NOTES[mode])
+            button.setAccessibleDescription(MODE_NOTES[mode])
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            mode_box.addWidget(button)
+            button.toggled.connect(lambda on, m=mode: on and self._mode_picked(m))
+        self.mode_note = QLabel()
+        self.mode_note.setWordWrap(True)
+        self.mode_note.setObjectName("note")
+        mode_box.addWidget(self.mode_note)
+
+        self.epochs = _spin(-(10**6), 10**6, "How many times training goes through all the images")
+        self.learning_rate = QLineEdit()
+        self.learning_rate.setToolTip(
+            "How big a step each weight takes per batch (for example 0.001)"
+        )
+        self.batch_size = _spin(
+            -(10**6), 10**6, "How many images are looked at before each weight update"
+        )
+        self.image_size = _spin(-(10**6), 10**6, "Images are resized to this many pixels square")
+        self.image_size.setSuffix(" px")
+        self.val_share = _spin(
+            -1000,
+            1000,
+            "The share of each class kept aside to check the model on images it never learned from",
+        )
+        self.val_share.setSuffix(" %")
+        self.augment = QCheckBox("Mirror and crop images at random while training")
+        self.augment.setToolTip(
+            "Augmentation: shows the model slightly changed copies so it memorizes less"
+        )
+        self.seed = _spin(
+            -(10**9), 2**31 - 1, "The same seed gives the same split and the same result"
+        )
+        self.errors = {name: _error_label() for name in FIELDS}
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        for label, name in (
+            ("Epochs", "epochs"),
+            ("Learning rate", "learning_rate"),
+            ("Batch size", "batch_size"),
+            ("Image size", "image_size"),
+            ("Validation share", "val_share"),
+            ("Augmentation", "augment"),
+            ("Seed", "seed"),
+        ):
+            row = QHBoxLayout()
+            row.addWidget(getattr(self, name))
+            row.addWidget(self.errors[name], 1)
+            form.addRow(label, row)
+        for w in (self.epochs, self.batch_size, self.image_size, self.val_share, self.seed):
+            w.valueChanged.connect(self._edited)
+        self.learning_rate.textChanged.connect(self._edited)
+        self.augment.toggled.connect(self._edited)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(mode_box)
+        layout.addLayout(form)
+        self.set_settings(TrainSettings.for_mode("head"))
+
+    def set_settings(self, s: TrainSettings) -> None:
+        widgets = (
+            self.epochs,
+            self.batch_size,
+            self.image_size,
+            self.val_share,
+            self.seed,
+            self.learning_rate,
+            self.augment,
+        )
+        for w in widgets:
+            w.blockSignals(True)
+        self.mode_buttons[s.mode].setChecked(True)
+        self.mode_note.setText(MODE_NOTES[s.mode])
+        self.epochs.setValue(s.epochs)
+        self.learning_rate.setText(f"{s.learning_rate:g}")
+        self.batch_size.setValue(s.batch_size)
+        self.image_size.setValue(s.image_size)
+        self.val_share.setValue(round(s.val_share * 100))
+        self.augment.setChecked(s.augment)
+        self.seed.setValue(s.seed)
+        for w in widgets:
+            w.blockSignals(False)
+        self._patience = s.patience
+        self._check()
+
+    def mode(self) -> str:
+        return next(m for m, b in self.mode_buttons.items() if b.isChecked())
+
+    def settings(self) -> TrainSettings:
+        """The settings as typed (they may be invalid: see problems())."""
+        text = self.learning_rate.text().strip().replace(",", ".")
+        try:
+            lr: float | str = float(text)
+        except ValueError:
+            lr = text
+        return TrainSettings(
+            mode=self.mode(),
+            epochs=self.epochs.value(),
+            learning_rate=lr,  # type: ignore[arg-type]
+            batch_size=self.batch_size.value(),
+            image_size=self.image_size.value(),
+            val_share=self.val_share.value() / 100,
+            augment=self.augment.isChecked(),
+            seed=self.seed.value(),
+            patience=getattr(self, "_patience", 0),
+        )
+
+    def problems(self) -> dict[str, str]:
+        return self.settings().problems()
+
+    def _mode_picked(self, mode: str) -> None:
+        # A new mode brings that mode's sensible defaults, keeping the split and seed.
+        current = self.settings()
+        self.set_settings(
+            TrainSettings.for_mode(
+                mode,
+                val_share=current.val_share if 0.05 <= current.val_share <= 0.5 else 0.2,
+                seed=max(0, current.seed),
+            )
+        )
+        self.changed.emit()
+
+    def _edited(self, *_) -> None:
+        self._check()
+        self.changed.emit()
+
+    def _check(self) -> None:
+        problems = self.problems()
+        for name, label in self.errors.items():
+            text = problems.get(name, "")
+            if name == "val_share" and text:
+                text = "must be between 5% and 50%"
+            label.setText(f"⚠ {text[0].upper()}{text[1:]}." if text else "")
+            label.setVisible(bool(text))
+
+
+def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setToolTip(tip)
+    box.setAccessibleDescription(tip)
+    box.setMinimumWidth(110)
+    return box
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("fieldError")
+    label.setStyleSheet("color:#B3400A;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class TrainingView(QWidget):
+    """Progress, status, device and the live loss/accuracy curves of one run."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.progress.setAccessibleName("Training progress")
+        self.status = QLabel("Press Train to start.")
+        self.status.setWordWrap(True)
+        self.device = QLabel()
+        self.device.setObjectName("note")
+        self.loss_plot = LivePlot("Loss (lower is better)", "epoch", "loss")
+        self.loss_plot.add_series("training (each batch)", 0, width=1.5)
+        self.loss_plot.add_series("validation (each epoch)", 1, width=2.5, symbol=True, dashed=True)
+        self.loss_plot.setToolTip(
+            "Loss measures how wrong the model is. Training loss is measured on the images it "
+            "learns from, validation loss on images kept aside."
+        )
+        self.acc_plot = LivePlot("Accuracy (higher is better)", "epoch", "accuracy")
+        self.acc_plot.add_series("training", 0, width=2.5, symbol=True)
+        self.acc_plot.add_series("validation", 1, width=2.5, symbol=True, dashed=True)
+        self.acc_plot.setYRange(0, 1.02)
+        self.acc_plot.setToolTip(
+            "The share of images the model labels correctly, after each epoch."
+        )
+        self.result = QLabel()
+        self.result.setObjectName("result")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        plots = QGridLayout()
+        plots.addWidget(self.loss_plot, 0, 0)
+        plots.addWidget(self.acc_plot, 0, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.device)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.result)
+        self._started = 0.0
+        self._train_base = 0  # where the progress bar's training part starts (of 1000)
+
+    def reset(self) -> None:
+        self.loss_plot.clear_data()
+        self.acc_plot.clear_data()
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.status.setText("Starting…")
+        self.result.setText("")
+        self._started = time.monotonic()
+        self._train_base = 0
+
+    def show_event(self, ev: dict) -> None:
+        kind = ev.get("kind")
+        if kind == "start":
+            self.device.setText(f"Running on: {ev['device']}")
+            self.status.setText(
+                f"{ev['images']} images: {ev['train_images']} to learn from, "
+                f"{ev['val_images']} kept aside to check."
+            )
+        elif kind == "stage":
+            if ev["stage"] == "features":
+                self._train_base = 850
+                self.status.setText(
+                    f"Computing features for {ev['total']} new images (kept for next time)…"
+                )
+            elif ev["stage"] == "reading":
+                self._train_base = 100
+                self.status.setText(f"Reading {ev['total']} images…")
+        elif kind in ("features", "reading"):
+            frac = ev["done"] / max(1, ev["total"])
+            share = 0.85 if kind == "features" else 0.1
+            self.progress.setValue(int(1000 * share * frac))
+            verb = "Computing features" if kind == "features" else "Reading images"
+            self.progress.setFormat(f"{verb}: {ev['done']} of {ev['total']}")
+            self.status.setText(
+                f"{verb}: {ev['images_per_s']:.1f} images/s · about {format_seconds(ev['eta_s'])} left"
+            )
+        elif kind == "step":
+            self.loss_plot.append("training (each batch)", ev["epoch"], ev["loss"])
+            base = self._train_base
+            self.progress.setValue(base + int((1000 - base) * ev["progress"]))
+            self.progress.setFormat(f"Training: epoch {min(int(ev['epoch']) + 1, 10**6)} · %p%")
+            self.status.setText(
+                f"Training: {ev['images_per_s']:.0f} images/s · about {format_seconds(ev['eta_s'])} left"
+            )
+        elif kind == "epoch":
+            e = ev["epoch"]
+            self.loss_plot.append("validation (each epoch)", e, ev["val_loss"])
+            self.acc_plot.append("training", e, ev["train_accuracy"])
+            self.acc_plot.append("validation", e, ev["val_accuracy"])
+        elif kind == "diverged":
+            self.status.setText(ev["message"])
+        elif kind == "early_stop":
+            self.status.setText(
+                f"Stopped early after epoch {ev['epoch']}: validation loss had not improved for "
+                f"{ev['patience']} epochs."
+            )
+
+    def show_result(self, metrics: dict, stopped: bool, diverged: str) -> None:
+        self.progress.setValue(1000)
+        self.progress.setFormat("Stopped" if stopped else "Done")
+        acc, loss = metrics["val_accuracy"], metrics["val_loss"]
+        head = "Stopped early. " if stopped else ""
+        if diverged:
+            head = "Training went wrong. "
+        if acc == acc:  # not NaN
+            text = (
+                f"{head}Validation accuracy <b>{acc:.1%}</b> · validation loss {loss:.3f} · "
+                f"took {format_seconds(metrics['seconds'])} ({metrics['images']} images, "
+                f"{metrics['epochs']} epoch{'s' if metrics['epochs'] != 1 else ''})."
+            )
+        else:
+            text = f"{head}No epoch finished, so there is no result to show."
+        self.result.setText(text)
+        if not diverged:
+            self.status.setText("Finished." if not stopped else "Stopped.")

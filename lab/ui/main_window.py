@@ -1,0 +1,93 @@
+"""The main window: one tab per lab, a menu, and a status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from lab import __version__
+from lab.core.features import FeatureCache
+from lab.core.workspace import Workspace
+from lab.ui.classifier import ClassifierTab
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, workspace: Workspace | None = None, cache: FeatureCache | None = None
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("ML Lab")
+        self.resize(1360, 860)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+
+        self.classifier = ClassifierTab(workspace, cache)
+        self._add_tab(self.classifier)
+
+        self.device_label = QLabel()
+        self.activity_label = QLabel("Ready")
+        self.statusBar().addWidget(self.activity_label, 1)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.classifier.status_message.connect(self.activity_label.setText)
+        self._build_menus()
+        self._show_device()
+
+    def _add_tab(self, tab) -> None:
+        self.tabs.addTab(tab, tab.title)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.save_action = QAction("&Save model…", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.setToolTip("Save the trained classifier to a file")
+        self.save_action.triggered.connect(self.classifier._ask_save)
+        file_menu.addAction(self.save_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setToolTip("Close ML Lab (running tasks are stopped)")
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About ML Lab", self)
+        about.setToolTip("Versions and the device ML Lab computes on")
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _show_device(self) -> None:
+        # torch is already loaded by the time the window shows; ask it which device is used.
+        from lab.core.models import describe_device, pick_device
+
+        self.device_label.setText(f"Device: {describe_device(pick_device())}")
+
+    def _about(self) -> None:
+        import platform
+
+        import torch
+        from PySide6 import __version__ as qt_version
+
+        QMessageBox.about(
+            self,
+            "About ML Lab",
+            f"<h3>ML Lab {__version__}</h3><p>A learning lab for machine learning.</p>"
+            f"<p>Python {platform.python_version()} · PyTorch {torch.__version__} · "
+            f"Qt {qt_version}<br>{self.device_label.text()}</p>",
+        )
+
+    def tab_names(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    def show_tab(self, name: str) -> bool:
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).lower() == name.lower():
+                self.tabs.setCurrentIndex(i)
+                return True
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for i in range(self.tabs.count()):
+            shutdown = getattr(self.tabs.widget(i), "shutdown", None)
+            if shutdown:
+                shutdown()
+        event.accept()
