@@ -37,12 +37,18 @@ def is_image_name(path: str | Path) -> bool:
 def _to_rgb(img: Image.Image) -> Image.Image:
     """Convert any Pillow mode to 8-bit RGB; transparency is laid over white."""
     mode = img.mode
+    if mode in ("P", "L", "RGB") and "transparency" in img.info:
+        # A palette entry, grey level or colour marked see-through (PNG tRNS): lay it on white.
+        img = img.convert("RGBA")
+        mode = "RGBA"
     if mode == "RGB":
         return img
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit (or 32-bit integer) grey: scale to 0..255 instead of clipping to white.
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        # An I;16 picture is 16-bit whatever its values; only plain "I" needs a guess.
+        sixteen = mode != "I" or arr.max(initial=0) > 255
+        top = 65535.0 if sixteen else 255.0
         grey = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(grey, "L").convert("RGB")
     if mode == "F":
@@ -50,9 +56,6 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
         scaled = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
         return Image.fromarray(np.nan_to_num(scaled).astype(np.uint8), "L").convert("RGB")
-    if mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-        mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -97,6 +97,10 @@ class Workspace:
         folder = self.root / name
         return list_images(folder) if folder.is_dir() else []
 
+    def existing_class(self, name: str) -> str | None:
+        """The class this name refers to, ignoring case ('Cat' is 'cat'), or None."""
+        return next((c for c in self.classes() if c.lower() == name.strip().lower()), None)
+
     def count(self, name: str) -> int:
         return len(self.images(name))
 
@@ -137,8 +141,7 @@ class Workspace:
         self, name: str, paths: Iterable[str | Path]
     ) -> Generator[dict, None, ImportReport]:
         """Copy images into class `name` (created if new). Yields progress; returns a report."""
-        if name not in self.classes():
-            name = self.add_class(name)
+        name = self.existing_class(name) or self.add_class(name)
         files, refused = expand_paths(paths)
         report = ImportReport(skipped=list(refused))
         yield from self._import_files(name, files, report, done_before=0, total=len(files))
@@ -166,8 +169,7 @@ class Workspace:
         total = sum(len(files) for _, files in plan)
         done = 0
         for name, files in plan:
-            if name not in self.classes():
-                self.add_class(name)
+            name = self.existing_class(name) or self.add_class(name)
             yield from self._import_files(name, files, report, done_before=done, total=total)
             done += len(files)
         return report

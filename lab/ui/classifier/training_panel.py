@@ -82,21 +82,23 @@ class SettingsForm(QWidget):
         )
         self.errors = {name: _error_label() for name in FIELDS}
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        for label, name in (
-            ("Epochs", "epochs"),
-            ("Learning rate", "learning_rate"),
-            ("Batch size", "batch_size"),
-            ("Image size", "image_size"),
-            ("Validation share", "val_share"),
-            ("Augmentation", "augment"),
-            ("Seed", "seed"),
+        # Two columns of fields leave room for the curves; a problem shows under its field.
+        columns = QHBoxLayout()
+        for group in (
+            (
+                ("Epochs", "epochs"),
+                ("Learning rate", "learning_rate"),
+                ("Batch size", "batch_size"),
+            ),
+            (("Image size", "image_size"), ("Validation share", "val_share"), ("Seed", "seed")),
         ):
-            row = QHBoxLayout()
-            row.addWidget(getattr(self, name))
-            row.addWidget(self.errors[name], 1)
-            form.addRow(label, row)
+            form = QFormLayout()
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+            for label, name in group:
+                form.addRow(label, getattr(self, name))
+                form.addRow("", self.errors[name])
+            columns.addLayout(form)
+        columns.addStretch(1)
         for w in (self.epochs, self.batch_size, self.image_size, self.val_share, self.seed):
             w.valueChanged.connect(self._edited)
         self.learning_rate.textChanged.connect(self._edited)
@@ -105,7 +107,9 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(mode_box)
-        layout.addLayout(form)
+        layout.addLayout(columns)
+        layout.addWidget(self.augment)
+        layout.addWidget(self.errors["augment"])
         self.set_settings(TrainSettings.for_mode("head"))
 
     def set_settings(self, s: TrainSettings) -> None:
