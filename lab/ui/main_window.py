@@ -22,19 +22,23 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
 
-        self.classifier = ClassifierTab(workspace, cache)
-        self._add_tab(self.classifier)
-
         self.device_label = QLabel()
         self.activity_label = QLabel("Ready")
         self.statusBar().addWidget(self.activity_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)
-        self.classifier.status_message.connect(self.activity_label.setText)
+
+        # One line per tab. A tab is a QWidget with a `title`; it may have a `shutdown()`
+        # (stop its background work) and a `status_message` signal (shown in the status bar).
+        self.classifier = self._add_tab(ClassifierTab(workspace, cache))
         self._build_menus()
         self._show_device()
 
-    def _add_tab(self, tab) -> None:
+    def _add_tab(self, tab):
         self.tabs.addTab(tab, tab.title)
+        status = getattr(tab, "status_message", None)
+        if status is not None:
+            status.connect(self.activity_label.setText)
+        return tab
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
