@@ -38,6 +38,7 @@ from lab.core.models import (
     normalize,
     to_uint8_tensor,
 )
+from lab.core.runs import EarlyStopping
 from lab.core.settings import TrainSettings
 from lab.core.tasks import RateMeter, StopFlag
 
@@ -206,7 +207,8 @@ class _Run:
             else None
         )
         self.head_only = settings.mode == "head"
-        self.best_state: dict | None = None
+        self.best: tuple[int, dict, np.ndarray] | None = None  # (history index, weights, probs)
+        self.final_index = -1  # which epoch's numbers the result reports
         self.last_good: dict | None = None
         self.val_probs = np.zeros((0, len(classes)), dtype=np.float32)
         self.train_seconds = 0.0
@@ -238,8 +240,7 @@ class _Run:
         gen = torch.Generator().manual_seed(s.seed)
         meter = RateMeter()
         step = 0
-        best_val = math.inf
-        since_best = 0
+        early = EarlyStopping(s.patience)
         self.last_good = self._state()
         yield {"kind": "stage", "stage": "training", "total": total_steps}
         t0 = time.perf_counter()
@@ -297,12 +298,21 @@ class _Run:
                 "val_loss": val_loss,
                 "val_accuracy": val_acc,
             }
-            if val_loss < best_val - 1e-6:
-                best_val, since_best = val_loss, 0
-            else:
-                since_best += 1
-            if s.patience and since_best >= s.patience:
-                yield {"kind": "early_stop", "epoch": epoch, "patience": s.patience}
+            stop_now = early.update(epoch, val_loss)
+            if early.best_epoch == epoch:
+                self.best = (len(h["epoch"]) - 1, self._state(), probs)
+            if stop_now:
+                # Go back to the weights of the best epoch, as a careful person would.
+                index, state, best_probs = self.best
+                self._restore(state)
+                self.val_probs = best_probs
+                self.final_index = index
+                yield {
+                    "kind": "early_stop",
+                    "epoch": epoch,
+                    "patience": s.patience,
+                    "best_epoch": early.best_epoch,
+                }
                 break
             if self.stop.requested:
                 break
@@ -414,19 +424,21 @@ class _Run:
             net = self.net
         net = net.cpu().eval()
         h = self.history
-        val_acc = h["val_accuracy"][-1] if h["val_accuracy"] else float("nan")
-        val_loss = h["val_loss"][-1] if h["val_loss"] else float("nan")
+        i = self.final_index
+        val_acc = h["val_accuracy"][i] if h["val_accuracy"] else float("nan")
+        val_loss = h["val_loss"][i] if h["val_loss"] else float("nan")
         seconds = time.perf_counter() - started
         metrics = {
             "val_accuracy": val_acc,
             "val_loss": val_loss,
-            "train_accuracy": h["train_accuracy"][-1] if h["train_accuracy"] else float("nan"),
+            "train_accuracy": h["train_accuracy"][i] if h["train_accuracy"] else float("nan"),
             "seconds": seconds,
             "train_seconds": self.train_seconds,
             "images": n_images - len(self.failed),
             "train_images": len(train_idx),
             "val_images": len(val_idx),
             "epochs": len(h["epoch"]),
+            "model_epoch": h["epoch"][i] if h["epoch"] else 0,
             "mode": s.mode,
             "device": describe_device(self.device),
             "stopped": bool(self.stop.requested),
@@ -491,3 +503,50 @@ def run_to_end(gen: Generator):
             next(gen)
         except StopIteration as done:
             return done.value
+
+
+def compare_modes(
+    folder: ImageFolder,
+    base: TrainSettings,
+    *,
+    modes: tuple[str, ...] = ("head", "finetune", "scratch"),
+    overrides: dict | None = None,
+    cache: FeatureCache | None = None,
+    device: torch.device | None = None,
+    stop: StopFlag | None = None,
+) -> Generator[dict, None, list[TrainResult]]:
+    """Train each mode in turn on the same images, split and seed (each with its own defaults).
+
+    Events of each run are passed through with "run" (0, 1, 2) added; {"kind": "run_start"}
+    and {"kind": "run_end"} frame each run. Returns the results of the runs that finished.
+    """
+    stop = stop or StopFlag()
+    results: list[TrainResult] = []
+    for index, mode in enumerate(modes):
+        settings = TrainSettings.for_mode(
+            mode,
+            val_share=base.val_share,
+            seed=base.seed,
+            patience=base.patience,
+            **(overrides or {}),
+        ).check()
+        yield {
+            "kind": "run_start",
+            "run": index,
+            "mode": mode,
+            "of": len(modes),
+            "settings": settings.to_dict(),
+        }
+        gen = train_classifier(folder, settings, cache=cache, device=device, stop=stop)
+        while True:
+            try:
+                ev = next(gen)
+            except StopIteration as done:
+                result = done.value
+                break
+            yield None if ev is None else {**ev, "run": index}
+        results.append(result)
+        yield {"kind": "run_end", "run": index, "mode": mode, "metrics": dict(result.metrics)}
+        if stop.requested:
+            break
+    return results

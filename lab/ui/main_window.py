@@ -6,14 +6,21 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from lab import __version__
+from lab.core import paths
 from lab.core.features import FeatureCache
+from lab.core.runs import RunStore
 from lab.core.workspace import Workspace
 from lab.ui.classifier import ClassifierTab
+from lab.ui.curves import CurvesTab
+from lab.ui.runs_model import RunsModel
 
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, workspace: Workspace | None = None, cache: FeatureCache | None = None
+        self,
+        workspace: Workspace | None = None,
+        cache: FeatureCache | None = None,
+        runs: RunsModel | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("ML Lab")
@@ -29,7 +36,9 @@ class MainWindow(QMainWindow):
 
         # One line per tab. A tab is a QWidget with a `title`; it may have a `shutdown()`
         # (stop its background work) and a `status_message` signal (shown in the status bar).
-        self.classifier = self._add_tab(ClassifierTab(workspace, cache))
+        self.runs = runs or RunsModel(RunStore(paths.data_dir() / "runs"), self)
+        self.classifier = self._add_tab(ClassifierTab(workspace, cache, self.runs))
+        self.curves = self._add_tab(CurvesTab(self.runs))
         self._build_menus()
         self._show_device()
 

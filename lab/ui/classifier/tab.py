@@ -19,10 +19,13 @@ from PySide6.QtWidgets import (
 from lab.core import paths as lab_paths
 from lab.core.dataset import DatasetError
 from lab.core.features import FeatureCache
+from lab.core.runs import RunRecorder, RunStore
+from lab.core.settings import TrainSettings
 from lab.core.training import TrainResult
 from lab.core.workspace import Workspace
 from lab.ui.classifier.data_panel import DataPanel
-from lab.ui.classifier.training_panel import SettingsForm, TrainingView
+from lab.ui.classifier.training_panel import SHORT_MODE, SettingsForm, TrainingView
+from lab.ui.runs_model import RunsModel
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -35,12 +38,20 @@ class ClassifierTab(QWidget):
     trained = Signal(object)  # TrainResult
 
     def __init__(
-        self, workspace: Workspace | None = None, cache: FeatureCache | None = None, parent=None
+        self,
+        workspace: Workspace | None = None,
+        cache: FeatureCache | None = None,
+        runs: RunsModel | None = None,
+        parent=None,
     ) -> None:
         super().__init__(parent)
         self.workspace = workspace or Workspace(lab_paths.workspace_dir())
         self.cache = cache or FeatureCache(lab_paths.cache_dir() / "features")
+        self.runs = runs or RunsModel(RunStore(lab_paths.data_dir() / "runs"), self)
         self.last_result: TrainResult | None = None
+        self.last_comparison: list[TrainResult] = []
+        self._recorders: dict[int, RunRecorder] = {}
+        self._comparing = False
         self.runner = TaskRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.result.connect(self._on_result)
@@ -67,6 +78,12 @@ class ClassifierTab(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop training and keep the model as trained so far")
         self.stop_button.clicked.connect(self.stop_training)
+        self.compare_button = QPushButton("Compare training modes")
+        self.compare_button.setToolTip(
+            "Train head-only, whole-network and from-scratch one after another on the same "
+            "images, split and seed, and overlay their curves"
+        )
+        self.compare_button.clicked.connect(self.start_comparison)
         self.save_button = QPushButton("Save model…")
         self.save_button.setToolTip("Save the trained model to a file you can use again or share")
         self.save_button.clicked.connect(self._ask_save)
@@ -74,6 +91,7 @@ class ClassifierTab(QWidget):
         for b in (self.train_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.compare_button)
         buttons.addWidget(self.save_button)
         self.why_not = QLabel()
         self.why_not.setObjectName("note")
@@ -113,30 +131,78 @@ class ClassifierTab(QWidget):
     # -- actions --------------------------------------------------------------------------
     def start_training(self) -> bool:
         """Start a run with the form's settings; False (with the reason shown) if it can't."""
-        reason = self._cannot_train_reason()
-        if reason:
-            self.notice.show_message(reason, "warning")
+        folder = self._trainable_folder()
+        if folder is None:
             return False
         settings = self.form.settings().check()
-        try:
-            folder = self.workspace.as_image_folder()
-            folder.check_trainable()
-        except DatasetError as exc:
-            self.notice.show_message(str(exc), "warning")
-            return False
         from lab.core.models import pick_device
         from lab.core.training import train_classifier
 
         device = pick_device()
         cache = self.cache
         self.notice.hide()
+        self._comparing = False
         self.view.reset()
+        self._recorders = {0: self._start_record(settings)}
         self.runner.start(
             lambda stop: train_classifier(folder, settings, cache=cache, device=device, stop=stop)
         )
         self.status_message.emit("Training…")
         self._update_buttons()
         return True
+
+    def start_comparison(self, overrides: dict | None = None) -> bool:
+        """Train all three modes in turn on the same data, split and seed, overlaid."""
+        folder = self._trainable_folder()
+        if folder is None:
+            return False
+        from lab.core.models import pick_device
+        from lab.core.training import compare_modes
+
+        base = self.form.settings().check()
+        device, cache = pick_device(), self.cache
+        modes = ("head", "finetune", "scratch")
+        self.notice.hide()
+        self._comparing = True
+        self._recorders = {}
+        self.view.reset(compare=list(modes))
+        self.runner.start(
+            lambda stop: compare_modes(
+                folder,
+                base,
+                modes=modes,
+                overrides=overrides,
+                cache=cache,
+                device=device,
+                stop=stop,
+            )
+        )
+        self.status_message.emit("Comparing training modes…")
+        self._update_buttons()
+        return True
+
+    def _trainable_folder(self):
+        reason = self._cannot_train_reason()
+        if reason:
+            self.notice.show_message(reason, "warning")
+            return None
+        try:
+            folder = self.workspace.as_image_folder()
+            folder.check_trainable()
+        except DatasetError as exc:
+            self.notice.show_message(str(exc), "warning")
+            return None
+        return folder
+
+    def _start_record(self, settings: TrainSettings) -> RunRecorder:
+        name = f"{SHORT_MODE[settings.mode]} · lr {settings.learning_rate:g} · {settings.epochs} epochs"
+        return self.runs.start_run(name, "classifier", settings.to_dict())
+
+    def _finish_record(self, index: int, status: str, metrics: dict) -> None:
+        recorder = self._recorders.pop(index, None)
+        if recorder is not None:
+            recorder.finish(status, metrics)
+            self.runs.save(recorder.record.id)
 
     def toggle_pause(self) -> None:
         if self.runner.paused:
@@ -197,6 +263,7 @@ class ClassifierTab(QWidget):
         running = self.runner.running
         reason = self._cannot_train_reason() if not running else ""
         self.train_button.setEnabled(not running and not reason)
+        self.compare_button.setEnabled(not running and not reason)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.last_result is not None and not running)
@@ -206,9 +273,30 @@ class ClassifierTab(QWidget):
 
     def _on_progress(self, ev: dict) -> None:
         self.view.show_event(ev)
+        index = ev.get("run", 0)
+        kind = ev.get("kind")
+        if kind == "run_start":
+            self._recorders[index] = self._start_record(TrainSettings.from_dict(ev["settings"]))
+        elif kind == "run_end":
+            m = ev["metrics"]
+            status = (
+                "diverged" if m.get("diverged") else "stopped" if m.get("stopped") else "finished"
+            )
+            self._finish_record(index, status, m)
+        recorder = self._recorders.get(index)
+        if recorder is not None and recorder.add(ev):
+            self.runs.data_changed(recorder.record.id)
 
-    def _on_result(self, result: TrainResult) -> None:
+    def _on_result(self, result) -> None:
+        if self._comparing:
+            self.last_comparison = list(result)
+            if result:
+                self.last_result = result[-1]
+            self.view.show_comparison(result, any(r.stopped for r in result))
+            return
         self.last_result = result
+        status = "diverged" if result.diverged else "stopped" if result.stopped else "finished"
+        self._finish_record(0, status, result.metrics)
         self.view.show_result(result.metrics, result.stopped, result.diverged)
         if result.skipped:
             names = "\n".join(f"  • {n}: {why}" for n, why in result.skipped)
@@ -219,6 +307,8 @@ class ClassifierTab(QWidget):
         self.trained.emit(result)
 
     def _on_error(self, message: str) -> None:
+        for index in list(self._recorders):
+            self._finish_record(index, "failed", {})
         self.view.status.setText("Training could not run.")
         self.notice.show_message(message, "error")
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,10 +19,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lab.core.runs import best_epoch, overfitting_spans
 from lab.core.settings import MODE_NOTES, MODE_TITLES, MODES, TrainSettings
+from lab.ui.theme import OKABE_ITO
 from lab.ui.widgets.live_plot import LivePlot
 
-FIELDS = ("epochs", "learning_rate", "batch_size", "image_size", "val_share", "augment", "seed")
+FIELDS = (
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "image_size",
+    "val_share",
+    "augment",
+    "seed",
+    "patience",
+)
 
 
 def format_seconds(s: float | None) -> str:
@@ -73,6 +83,18 @@ class SettingsForm(QWidget):
             "The share of each class kept aside to check the model on images it never learned from",
         )
         self.val_share.setSuffix(" %")
+        self.early_stop = QCheckBox("Stop when validation stops improving, after")
+        self.early_stop.setToolTip(
+            "Early stopping: when the validation loss has not improved for this many epochs, "
+            "training stops and the model goes back to its best epoch."
+        )
+        self.patience = _spin(-1000, 10**6, "How many epochs without improvement to wait")
+        self.patience.setSuffix(" epochs")
+        self.patience.setValue(3)
+        self.early_stop.toggled.connect(self.patience.setEnabled)
+        self.early_stop.toggled.connect(self._edited)
+        self.patience.valueChanged.connect(self._edited)
+        self.patience.setEnabled(False)
         self.augment = QCheckBox("Mirror and crop images at random while training")
         self.augment.setToolTip(
             "Augmentation: shows the model slightly changed copies so it memorizes less"
@@ -110,6 +132,12 @@ class SettingsForm(QWidget):
         layout.addLayout(columns)
         layout.addWidget(self.augment)
         layout.addWidget(self.errors["augment"])
+        early_row = QHBoxLayout()
+        early_row.addWidget(self.early_stop)
+        early_row.addWidget(self.patience)
+        early_row.addStretch(1)
+        layout.addLayout(early_row)
+        layout.addWidget(self.errors["patience"])
         self.set_settings(TrainSettings.for_mode("head"))
 
     def set_settings(self, s: TrainSettings) -> None:
@@ -135,7 +163,12 @@ class SettingsForm(QWidget):
         self.seed.setValue(s.seed)
         for w in widgets:
             w.blockSignals(False)
-        self._patience = s.patience
+        self.early_stop.blockSignals(True)
+        self.early_stop.setChecked(s.patience > 0)
+        self.early_stop.blockSignals(False)
+        self.patience.setEnabled(s.patience > 0)
+        if s.patience > 0:
+            self.patience.setValue(s.patience)
         self._check()
 
     def mode(self) -> str:
@@ -157,11 +190,14 @@ class SettingsForm(QWidget):
             val_share=self.val_share.value() / 100,
             augment=self.augment.isChecked(),
             seed=self.seed.value(),
-            patience=getattr(self, "_patience", 0),
+            patience=self.patience.value() if self.early_stop.isChecked() else 0,
         )
 
     def problems(self) -> dict[str, str]:
-        return self.settings().problems()
+        problems = self.settings().problems()
+        if self.early_stop.isChecked() and self.patience.value() < 1 and "patience" not in problems:
+            problems["patience"] = "must be at least 1 epoch"
+        return problems
 
     def _mode_picked(self, mode: str) -> None:
         # A new mode brings that mode's sensible defaults, keeping the split and seed.
@@ -171,6 +207,7 @@ class SettingsForm(QWidget):
                 mode,
                 val_share=current.val_share if 0.05 <= current.val_share <= 0.5 else 0.2,
                 seed=max(0, current.seed),
+                patience=current.patience if 0 <= current.patience <= 1000 else 3,
             )
         )
         self.changed.emit()
@@ -207,8 +244,13 @@ def _error_label() -> QLabel:
     return label
 
 
+SHORT_MODE = {"head": "head only", "finetune": "whole network", "scratch": "from scratch"}
+TRAIN_STEP = "training (each batch)"
+VAL_LOSS = "validation (each epoch)"
+
+
 class TrainingView(QWidget):
-    """Progress, status, device and the live loss/accuracy curves of one run."""
+    """Progress, status, device and the live loss/accuracy curves of a run (or a comparison)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -222,16 +264,14 @@ class TrainingView(QWidget):
         self.device = QLabel()
         self.device.setObjectName("note")
         self.loss_plot = LivePlot("Loss (lower is better)", "epoch", "loss")
-        self.loss_plot.add_series("training (each batch)", 0, width=1.5)
-        self.loss_plot.add_series("validation (each epoch)", 1, width=2.5, symbol=True, dashed=True)
         self.loss_plot.setToolTip(
             "Loss measures how wrong the model is. Training loss is measured on the images it "
-            "learns from, validation loss on images kept aside."
+            "learns from, validation loss on images kept aside. ★ marks the best validation "
+            "epoch; orange shading shows where validation loss rose while training loss fell "
+            "(memorizing)."
         )
         self.acc_plot = LivePlot("Accuracy (higher is better)", "epoch", "accuracy")
-        self.acc_plot.add_series("training", 0, width=2.5, symbol=True)
-        self.acc_plot.add_series("validation", 1, width=2.5, symbol=True, dashed=True)
-        self.acc_plot.setYRange(0, 1.02)
+        self.acc_plot.fixed_y = (0.0, 1.02)
         self.acc_plot.setToolTip(
             "The share of images the model labels correctly, after each epoch."
         )
@@ -250,27 +290,67 @@ class TrainingView(QWidget):
         layout.addWidget(self.device)
         layout.addLayout(plots, 1)
         layout.addWidget(self.result)
-        self._started = 0.0
         self._train_base = 0  # where the progress bar's training part starts (of 1000)
+        self._compare: list[str] = []  # the modes being compared, if any
+        self._run = 0
+        self._train_epoch_loss: list[float] = []
+        self._compare_lines: list[str] = []
+        self.reset()
 
-    def reset(self) -> None:
-        self.loss_plot.clear_data()
-        self.acc_plot.clear_data()
+    def reset(self, compare: list[str] | None = None) -> None:
+        """Empty the plots for a new run, or for a comparison of several modes."""
+        self._compare = list(compare or [])
+        self._run = 0
+        self._train_epoch_loss = []
+        self._compare_lines = []
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.clear_series()
+        if self._compare:
+            for i, mode in enumerate(self._compare):
+                label = SHORT_MODE[mode]
+                self.loss_plot.add_series(
+                    f"{label}: validation", i, width=2.5, symbol=True, style=i
+                )
+                self.acc_plot.add_series(f"{label}: validation", i, width=2.5, symbol=True, style=i)
+        else:
+            self.loss_plot.add_series(TRAIN_STEP, 0, width=1.5)
+            self.loss_plot.add_series(VAL_LOSS, 1, width=2.5, symbol=True, dashed=True)
+            self.acc_plot.add_series("training", 0, width=2.5, symbol=True)
+            self.acc_plot.add_series("validation", 1, width=2.5, symbol=True, dashed=True)
         self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
-        self.status.setText("Starting…")
+        self.progress.setFormat("Starting…" if compare is not None or self._compare else "Ready")
         self.result.setText("")
-        self._started = time.monotonic()
         self._train_base = 0
+
+    def _overall(self, fraction: float) -> int:
+        """Progress of the whole job (of 1000): a comparison spreads it over its runs."""
+        if not self._compare:
+            return int(fraction)
+        return int((self._run * 1000 + fraction) / len(self._compare))
 
     def show_event(self, ev: dict) -> None:
         kind = ev.get("kind")
-        if kind == "start":
-            self.device.setText(f"Running on: {ev['device']}")
+        if kind == "run_start":
+            self._run = ev["run"]
+            self._train_base = 0
+            self._train_epoch_loss = []
             self.status.setText(
-                f"{ev['images']} images: {ev['train_images']} to learn from, "
-                f"{ev['val_images']} kept aside to check."
+                f"Run {ev['run'] + 1} of {ev['of']}: {MODE_TITLES[ev['mode']].lower()}…"
             )
+        elif kind == "run_end":
+            m = ev["metrics"]
+            self._compare_lines.append(
+                f"<b>{SHORT_MODE[ev['mode']]}</b>: {m['val_accuracy']:.1%} in "
+                f"{format_seconds(m['seconds'])}"
+            )
+            self.result.setText("Compared so far: " + " · ".join(self._compare_lines))
+        elif kind == "start":
+            self.device.setText(f"Running on: {ev['device']}")
+            if not self._compare:
+                self.status.setText(
+                    f"{ev['images']} images: {ev['train_images']} to learn from, "
+                    f"{ev['val_images']} kept aside to check."
+                )
         elif kind == "stage":
             if ev["stage"] == "features":
                 self._train_base = 850
@@ -283,31 +363,57 @@ class TrainingView(QWidget):
         elif kind in ("features", "reading"):
             frac = ev["done"] / max(1, ev["total"])
             share = 0.85 if kind == "features" else 0.1
-            self.progress.setValue(int(1000 * share * frac))
+            self.progress.setValue(self._overall(1000 * share * frac))
             verb = "Computing features" if kind == "features" else "Reading images"
             self.progress.setFormat(f"{verb}: {ev['done']} of {ev['total']}")
             self.status.setText(
-                f"{verb}: {ev['images_per_s']:.1f} images/s · about {format_seconds(ev['eta_s'])} left"
+                f"{verb}: {ev['images_per_s']:.1f} images/s · "
+                f"about {format_seconds(ev['eta_s'])} left"
             )
         elif kind == "step":
-            self.loss_plot.append("training (each batch)", ev["epoch"], ev["loss"])
+            if not self._compare:
+                self.loss_plot.append(TRAIN_STEP, ev["epoch"], ev["loss"])
             base = self._train_base
-            self.progress.setValue(base + int((1000 - base) * ev["progress"]))
-            self.progress.setFormat(f"Training: epoch {min(int(ev['epoch']) + 1, 10**6)} · %p%")
+            self.progress.setValue(self._overall(base + (1000 - base) * ev["progress"]))
+            epoch = int(ev["epoch"]) + 1
+            prefix = f"Run {self._run + 1} of {len(self._compare)} · " if self._compare else ""
+            self.progress.setFormat(f"{prefix}Training: epoch {epoch} · %p%")
             self.status.setText(
-                f"Training: {ev['images_per_s']:.0f} images/s · about {format_seconds(ev['eta_s'])} left"
+                f"Training: {ev['images_per_s']:.0f} images/s · "
+                f"about {format_seconds(ev['eta_s'])} left"
             )
         elif kind == "epoch":
-            e = ev["epoch"]
-            self.loss_plot.append("validation (each epoch)", e, ev["val_loss"])
-            self.acc_plot.append("training", e, ev["train_accuracy"])
-            self.acc_plot.append("validation", e, ev["val_accuracy"])
+            self._show_epoch(ev)
         elif kind == "diverged":
             self.status.setText(ev["message"])
         elif kind == "early_stop":
             self.status.setText(
                 f"Stopped early after epoch {ev['epoch']}: validation loss had not improved for "
-                f"{ev['patience']} epochs."
+                f"{ev['patience']} epochs. The model went back to epoch {ev['best_epoch']}, its best."
+            )
+
+    def _show_epoch(self, ev: dict) -> None:
+        e = ev["epoch"]
+        if self._compare:
+            label = f"{SHORT_MODE[self._compare[self._run]]}: validation"
+            self.loss_plot.append(label, e, ev["val_loss"])
+            self.acc_plot.append(label, e, ev["val_accuracy"])
+            return
+        self.loss_plot.append(VAL_LOSS, e, ev["val_loss"])
+        self.acc_plot.append("training", e, ev["train_accuracy"])
+        self.acc_plot.append("validation", e, ev["val_accuracy"])
+        self._train_epoch_loss.append(ev["train_loss"])
+        self._mark_overfitting()
+
+    def _mark_overfitting(self) -> None:
+        epochs, val = self.loss_plot.data(VAL_LOSS)
+        self.loss_plot.clear_marks()
+        best = best_epoch(np.array(epochs), np.array(val))
+        if best is not None:
+            self.loss_plot.mark_point(best[0], best[1], f"best: epoch {best[0]:g}", OKABE_ITO[1])
+        for e0, e1 in overfitting_spans(epochs, self._train_epoch_loss, val):
+            self.loss_plot.shade(
+                e0, e1, "Validation loss rose while training loss fell: memorizing"
             )
 
     def show_result(self, metrics: dict, stopped: bool, diverged: str) -> None:
@@ -328,3 +434,13 @@ class TrainingView(QWidget):
         self.result.setText(text)
         if not diverged:
             self.status.setText("Finished." if not stopped else "Stopped.")
+
+    def show_comparison(self, results: list, stopped: bool) -> None:
+        self.progress.setValue(1000)
+        self.progress.setFormat("Stopped" if stopped else "Done")
+        self.status.setText(
+            "Same images, same split, same seed: only the way of training differs."
+            if not stopped
+            else "Stopped."
+        )
+        self.result.setText("Compared: " + " · ".join(self._compare_lines))
