@@ -18,6 +18,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--mode", default="head")
+    parser.add_argument("--tab", default="Classifier", help="the tab to render once training ends")
+    parser.add_argument("--compare", action="store_true", help="compare the three training modes")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["LAB_DATA_DIR"] = tempfile.mkdtemp(prefix="ml-lab-shot-")
@@ -39,12 +41,13 @@ def main() -> int:
     tab.form.set_settings(TrainSettings.for_mode(args.mode))
 
     def grab() -> None:
+        window.show_tab(args.tab)
         window.grab().save(str(args.out))
         window.close()
         app.quit()
 
     tab.runner.finished.connect(lambda: QTimer.singleShot(1500, grab))
-    QTimer.singleShot(500, tab.start_training)
+    QTimer.singleShot(500, tab.start_comparison if args.compare else tab.start_training)
     app.exec()
     print(f"wrote {args.out}")
     return 0

@@ -37,6 +37,13 @@ def _fake_run(model: RunsModel, name: str, scale: float) -> RunRecord:
             )
     recorder.finish("finished", {"val_accuracy": 0.8})
     model.save(recorder.record.id)
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+    # Changes reach the plot on its next frame (~33 ms); wait for it as a user would.
+    loop = QEventLoop()
+    QTimer.singleShot(60, loop.quit)
+    loop.exec()
+    assert QCoreApplication.instance() is not None
     return recorder.record
 
 
@@ -157,8 +164,10 @@ def test_training_runs_are_recorded_and_listed_after_a_restart(qtbot, tmp_path):
     run = runs.runs()[0]
     assert run.status == "finished" and run.device.startswith("CPU")
     assert len(run.metrics["val_loss"]) == 3 and run.duration_s > 0
-    xs, _ = w.curves.plot.data(w.curves._series_name(run))
-    assert len(xs) == len(run.metrics["train_loss"]) > 0
+    name = w.curves._series_name(run)
+    qtbot.waitUntil(
+        lambda: len(w.curves.plot.data(name)[0]) == len(run.metrics["train_loss"]) > 0, timeout=2000
+    )
     w.close()
     again = RunsModel(RunStore(tmp_path / "runs"))
     assert [r.name for r in again.runs()] == [run.name]

@@ -22,6 +22,7 @@ from lab.core.tasks import StopFlag
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 1.0
+BATCH_S = 0.02  # at most ~50 deliveries a second
 
 TaskFactory = Callable[[StopFlag], Generator]
 
@@ -46,7 +47,7 @@ def user_message(exc: BaseException) -> str:
 
 class _TaskThread(QThread):
     # Each signal carries the thread itself, so the runner can drop what an old task says.
-    event = Signal(object, object)
+    events = Signal(object, object)  # (thread, list of events): object keeps it a plain PyObject
     done = Signal(object, object)
     failed = Signal(object, str)
     ended = Signal(object)
@@ -73,26 +74,45 @@ class _TaskThread(QThread):
 
     def run(self) -> None:
         gen = None
+        batch: list = []
+        last_emit = time.monotonic()
+
+        def flush() -> None:
+            nonlocal batch, last_emit
+            if batch:
+                self.events.emit(self, batch)
+                batch = []
+            last_emit = time.monotonic()
+
         try:
             gen = self.factory(self.stop_flag)
             while True:
-                while not self._resume.wait(0.05):
-                    pass
+                if not self._resume.is_set():
+                    flush()  # show everything up to the pause
+                    while not self._resume.wait(0.05):
+                        pass
                 if (
                     self._stop_time is not None
                     and time.monotonic() - self._stop_time > STOP_GRACE_S
                 ):
+                    flush()
                     gen.close()
                     return
                 try:
                     ev = next(gen)
                 except StopIteration as finished:
+                    flush()
                     self.done.emit(self, finished.value)
                     return
                 if ev is not None:
-                    self.event.emit(self, ev)
+                    batch.append(ev)
+                # Events travel in small batches: a burst of thousands of steps costs the GUI
+                # thread a few signals, not thousands.
+                if batch and time.monotonic() - last_emit >= BATCH_S:
+                    flush()
         except Exception as exc:  # reported to the user, never raised into Qt
             log.error("Task failed:\n%s", traceback.format_exc())
+            flush()
             self.failed.emit(self, user_message(exc))
         finally:
             if gen is not None:
@@ -129,7 +149,7 @@ class TaskRunner(QObject):
         self.cancel()
         thread = _TaskThread(factory)
         # Bound methods of this QObject: Qt queues them onto the GUI thread.
-        thread.event.connect(self._on_event)
+        thread.events.connect(self._on_events)
         thread.done.connect(self._on_done)
         thread.failed.connect(self._on_failed)
         thread.ended.connect(self._on_thread_ended)
@@ -139,8 +159,10 @@ class TaskRunner(QObject):
         self.started.emit()
 
     @Slot(object, object)
-    def _on_event(self, thread: _TaskThread, ev: object) -> None:
-        if thread is self._thread:  # drop what a cancelled task still says
+    def _on_events(self, thread: _TaskThread, events: list) -> None:
+        for ev in events:
+            if thread is not self._thread:  # drop what a cancelled task still says
+                return
             self.progress.emit(ev)
 
     @Slot(object, object)

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -68,6 +68,11 @@ class CurvesTab(QWidget):
         self._rows: dict[str, int] = {}
         self._mark_state: dict[str, int] = {}
         self._updating_table = False
+        self._dirty: set[str] = set()
+        self._update_timer = QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.setInterval(33)
+        self._update_timer.timeout.connect(self._apply_changes)
 
         self.table = QTableWidget(0, len(COLS))
         self.table.setHorizontalHeaderLabels(COLS)
@@ -262,12 +267,21 @@ class CurvesTab(QWidget):
         self._rebuild()
 
     def _on_run_changed(self, run_id: str) -> None:
-        run = self.runs.get(run_id)
-        row = self._rows.get(run_id)
-        if run is None or row is None:
-            return self._rebuild()
-        self._fill_row(row, run)
-        self._update_run_curve(run)
+        # Runs stream many changes a second: gather them and update ~30 times a second.
+        self._dirty.add(run_id)
+        if not self._update_timer.isActive():
+            self._update_timer.start()
+
+    def _apply_changes(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for run_id in dirty:
+            run = self.runs.get(run_id)
+            row = self._rows.get(run_id)
+            if run is None or row is None:
+                self._rebuild()
+                return
+            self._fill_row(row, run)
+            self._update_run_curve(run)
 
     # -- the plot ------------------------------------------------------------------------------
     def metric_key(self) -> str:

@@ -7,6 +7,7 @@ what is in view (clip to view) and at most a few points per pixel (peak downsamp
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,9 @@ DASHES = (
     Qt.PenStyle.DashDotLine,
     Qt.PenStyle.DashDotDotLine,
 )
-pg.setConfigOptions(antialias=True, background="w", foreground="#222222")
+# Antialiasing is turned on per curve, only for curves short enough to draw it quickly.
+pg.setConfigOptions(antialias=False, background="w", foreground="#222222")
+ANTIALIAS_BELOW = 3000
 
 
 @dataclass
@@ -37,19 +40,26 @@ class _Series:
     ys: np.ndarray = field(default_factory=lambda: np.zeros(64))
     n: int = 0
     smooth: bool = False
+    borrowed: bool = False
 
     def append(self, x: float, y: float) -> None:
-        if self.n == len(self.xs):
-            self.xs = np.resize(self.xs, 2 * self.n)
-            self.ys = np.resize(self.ys, 2 * self.n)
+        if self.n == len(self.xs) or self.borrowed:
+            size = max(64, 2 * self.n)
+            for name in ("xs", "ys"):
+                grown = np.empty(size)
+                grown[: self.n] = getattr(self, name)[: self.n]
+                setattr(self, name, grown)
+            self.borrowed = False
         self.xs[self.n] = x
         self.ys[self.n] = y
         self.n += 1
 
     def set(self, xs, ys) -> None:
-        self.xs = np.asarray(xs, dtype=np.float64).copy()
-        self.ys = np.asarray(ys, dtype=np.float64).copy()
+        # No copy: callers hand over arrays they no longer change (or read-only views).
+        self.xs = np.asarray(xs, dtype=np.float64)
+        self.ys = np.asarray(ys, dtype=np.float64)
         self.n = len(self.xs)
+        self.borrowed = True  # copy before appending to arrays that are not ours
 
 
 class LivePlot(pg.PlotWidget):
@@ -76,6 +86,7 @@ class LivePlot(pg.PlotWidget):
         self.fixed_y: tuple[float, float] | None = None
         self.frozen = False
         self.redraws = 0
+        self._paint_s = 0.0  # recent time one paint takes, to pace redraws
         self._marks: list = []
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
@@ -234,7 +245,13 @@ class LivePlot(pg.PlotWidget):
     # -- drawing -----------------------------------------------------------------------------
     def _schedule(self) -> None:
         if not self.frozen and not self._redraw.isActive():
-            self._redraw.start()
+            # Never spend more than about a quarter of the GUI thread on painting.
+            self._redraw.start(int(min(250, max(REDRAW_MS, 4000 * self._paint_s))))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        self._paint_s = 0.7 * self._paint_s + 0.3 * (time.perf_counter() - t0)
 
     def redraw(self) -> None:
         self._redraw.stop()
@@ -248,12 +265,13 @@ class LivePlot(pg.PlotWidget):
             if self.log_y:
                 ys[ys <= 0] = np.nan
             if s.smooth and self.smoothing > 0:
-                s.raw_item.setData(xs, ys, connect="finite")
+                s.raw_item.setData(xs, ys, connect="finite", antialias=s.n < ANTIALIAS_BELOW)
                 s.raw_item.show()
                 ys = ema_smooth(ys, self.smoothing)
             elif s.raw_item is not None:
                 s.raw_item.hide()
-            s.item.setData(xs, ys, connect="finite")
+            smooth_aa = s.n < ANTIALIAS_BELOW
+            s.item.setData(xs, ys, connect="finite", antialias=smooth_aa)
             shown.append(ys)
         self._apply_y_range(shown)
 
