@@ -36,7 +36,7 @@ from lab.ui.widgets.live_plot import DASHES, LivePlot
 from lab.ui.widgets.notice import Notice
 
 X_AXES = {"step": "step (batches seen)", "epoch": "epoch", "time": "seconds since the start"}
-COLS = ("Show", "Run", "What", "Started", "Took", "Device", "Val. accuracy", "Status")
+COLS = ("Show", "Run", "Val. accuracy", "Took")
 PNG_SIZES = {"1280 × 720 (slides)": 1280, "1920 × 1080 (full HD)": 1920, "3840 × 2160 (4K)": 3840}
 
 
@@ -89,6 +89,7 @@ class CurvesTab(QWidget):
         )
         self.table.setAccessibleName("Training runs")
         self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self._draw_marks)
 
         self.color_button = QPushButton("Colour…")
         self.color_button.setToolTip("Choose the colour of the selected run")
@@ -137,6 +138,8 @@ class CurvesTab(QWidget):
             "Smoothing: each point becomes a running average of the points before it "
             "(0 = raw numbers). The raw curve stays faint behind."
         )
+        self.smoothing.setMinimumWidth(160)
+        self.smoothing.setAccessibleName("Smoothing")
         self.smoothing_label = QLabel()
         self.log_y = QCheckBox("Log scale")
         self.log_y.setToolTip("Log scale makes small changes in a small loss visible")
@@ -159,16 +162,16 @@ class CurvesTab(QWidget):
 
         self.plot = LivePlot("", "step", "value")
         self.plot.setToolTip(
-            "Each line is one run. ★ marks a run's best validation epoch. Orange shading: "
-            "validation loss rose while training loss kept falling, the sign of memorizing "
-            "(overfitting)."
+            "Each line is one run. ★ marks a run's best validation epoch. Orange shading (for "
+            "the selected run): validation loss rose while training loss kept falling, the "
+            "sign of memorizing (overfitting)."
         )
         self.readout = QLabel("Move the mouse over the plot to read off values.")
         self.readout.setObjectName("note")
         self.plot.hovered.connect(self.readout.setText)
         legend_note = QLabel(
-            "★ best validation epoch · shaded: validation loss rising while training loss falls "
-            "(overfitting)"
+            "★ best validation epoch · select a run to shade where its validation loss rose while "
+            "its training loss fell (overfitting)"
         )
         legend_note.setObjectName("note")
         legend_note.setWordWrap(True)
@@ -227,18 +230,22 @@ class CurvesTab(QWidget):
         show.setData(Qt.ItemDataRole.UserRole, run.id)
         name = QTableWidgetItem(style_icon(run.color, row), run.name)
         name.setData(Qt.ItemDataRole.UserRole, run.id)
+        settings = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in run.settings.items())
+        name.setToolTip(
+            f"{run.name}\nStarted {run.started.replace('T', ' ')[:16]} on {run.device or 'unknown'}"
+            f"\nStatus: {run.status}\n{settings}"
+        )
         acc = run.summary.get("val_accuracy")
         if acc is None and "val_accuracy" in run.metrics and len(run.metrics["val_accuracy"]):
             acc = float(run.metrics["val_accuracy"].column("value")[-1])
+        took = format_duration(run.duration_s) if run.status != "running" else "running…"
+        if run.status in ("stopped", "diverged", "failed"):
+            took += f" ({run.status})"
         cells = [
             show,
             name,
-            _ro(run.settings.get("mode", run.kind)),
-            _ro(run.started.replace("T", " ")[:16]),
-            _ro(format_duration(run.duration_s) if run.status != "running" else "…"),
-            _ro(run.device),
             _ro(f"{acc:.1%}" if isinstance(acc, float) and acc == acc else "—"),
-            _ro(run.status),
+            _ro(took),
         ]
         for col, item in enumerate(cells):
             self.table.setItem(row, col, item)
@@ -351,13 +358,18 @@ class CurvesTab(QWidget):
                         run.color,
                     )
             train = run.metrics.get("train_loss_epoch")
-            if train is None:
+            if train is None or not self._shade_run(run):
                 continue
             to_x = dict(zip(epochs.tolist(), val.column(x).tolist()))
             for e0, e1 in overfitting_spans(epochs, train.column("value"), val.column("value")):
                 self.plot.shade(
                     to_x[e0], to_x[e1], f"{run.name}: validation loss rose while training loss fell"
                 )
+
+    def _shade_run(self, run: RunRecord) -> bool:
+        """Shade memorizing spans for the selected runs, or for the one run shown."""
+        selected = self.selected_ids()
+        return run.id in selected if selected else len(self.visible_runs()) == 1
 
     def _on_smoothing(self, value: int) -> None:
         self.smoothing_label.setText(f"{value / 100:.2f}")
