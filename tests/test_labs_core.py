@@ -153,3 +153,52 @@ def test_token_ids_match_the_model_tokenizer():
         "split_pieces": 6,
         "special": 2,
     }
+
+
+def test_head_only_never_forgets_and_whole_network_training_drifts(tiny_dataset):
+    from lab.core.dataset import ImageFolder
+    from lab.core.labs.forgetting import forgetting_run
+
+    folder = ImageFolder.scan(tiny_dataset)
+    head = run_to_end(forgetting_run(folder, mode="head", epochs=1, image_size=64))
+    full = run_to_end(forgetting_run(folder, mode="finetune", epochs=1, image_size=64, lr=1e-3))
+    assert head["agreement"] == 1.0 and head["kl"] == pytest.approx(0.0, abs=1e-6)
+    assert full["kl"] > 1e-3, "training every layer moves the old ImageNet answers"
+    assert full["agreement"] <= 1.0
+
+
+def test_the_shipped_vae_decodes_each_class_centre_to_that_class():
+    from lab.core.dataset import DatasetError
+    from lab.core.labs import vae
+
+    try:
+        from lab.core.diffusion.data import load_fashion_mnist_raw
+
+        images, labels = load_fashion_mnist_raw("test")
+    except DatasetError:
+        pytest.skip("Fashion-MNIST (Debian package dataset-fashion-mnist) is not installed")
+    model = vae.load_vae()
+    images, labels = images[:3000], labels[:3000]
+    z = vae.encode_points(model, images)
+    centres = np.stack([z[labels == c].mean(0) for c in range(10)])
+    decoded = vae.decode_points(model, centres).astype(np.float32)
+    means = np.stack([images[labels == c].mean(0) for c in range(10)])
+    nearest = [int(np.argmin(((means - d) ** 2).sum((1, 2)))) for d in decoded]
+    assert sum(n == c for c, n in enumerate(nearest)) >= 7, nearest
+    # Nearby points share a class far more often than chance (10%): the map separates classes.
+    d = ((z[:500, None] - z[None, :500]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    knn_same = (labels[:500][d.argmin(1)] == labels[:500]).mean()
+    assert knn_same > 0.5
+    assert vae.decode_grid(model, n=6).shape == (168, 168)
+
+
+def test_a_damaged_vae_file_is_refused_plainly(tmp_path):
+    from lab.core.labs import vae
+
+    bad = tmp_path / "vae.pt"
+    bad.write_bytes(b"not weights")
+    with pytest.raises(ValueError, match="damaged"):
+        vae.load_vae(bad)
+    with pytest.raises(ValueError, match="missing"):
+        vae.load_vae(tmp_path / "nothing.pt")

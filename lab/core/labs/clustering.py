@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
+
+from lab.core.dataset import ImageFolder
+from lab.core.features import FeatureCache, extract_features
+from lab.core.models import FEATURE_DIMS, PRETRAINED_BACKBONE, efficientnet_backbone
+from lab.core.tasks import StopFlag
+
+IMAGE_SIZE = 160
 
 
 @dataclass
@@ -38,3 +46,21 @@ def cluster(features: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -> 
     return ClusterResult(
         found, purity(found, labels), float(adjusted_rand_score(labels, found)), majority
     )
+
+
+def image_features(
+    folder: ImageFolder, cache: FeatureCache | None, stop: StopFlag | None = None
+) -> Generator[dict, None, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Pretrained features of every readable image (cached), their labels and class names."""
+    paths = [s.path for s in folder.samples]
+    feats, _, failed = yield from extract_features(
+        paths,
+        PRETRAINED_BACKBONE,
+        lambda: efficientnet_backbone(True),
+        IMAGE_SIZE,
+        cache,
+        FEATURE_DIMS[PRETRAINED_BACKBONE],
+        stop=stop,
+    )
+    keep = np.array([i not in failed for i in range(len(paths))], dtype=bool)
+    return feats[keep], folder.labels[keep], list(folder.classes)
