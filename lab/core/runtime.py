@@ -31,7 +31,10 @@ def tune_allocator() -> bool:
 def preload_models() -> None:
     """Import the model libraries and read the pretrained weights (slow the first time)."""
     import timm  # noqa: F401
+    import torch
 
     from lab.core.models import _pretrained_state
 
     _pretrained_state()
+    # The first optimizer of a process imports torch._dynamo (seconds): do it now, not at Train.
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])

@@ -45,6 +45,24 @@ def user_message(exc: BaseException) -> str:
     return f"Something went wrong: {type(exc).__name__}: {exc}"
 
 
+# Every task thread still running, so that none is destroyed while it runs (Qt aborts the
+# process then), even after the tab that started it is gone. See wait_for_all_tasks().
+_LIVE: set[_TaskThread] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def wait_for_all_tasks(timeout_s: float) -> bool:
+    """Ask every running task to stop and wait for them; True when none is left running."""
+    with _LIVE_LOCK:
+        threads = list(_LIVE)
+    for t in threads:
+        t.request_stop()
+    deadline = time.monotonic() + timeout_s
+    for t in threads:
+        t.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+    return not any(t.isRunning() for t in threads)
+
+
 class _TaskThread(QThread):
     # Each signal carries the thread itself, so the runner can drop what an old task says.
     events = Signal(object, object)  # (thread, list of events): object keeps it a plain PyObject
@@ -155,6 +173,8 @@ class TaskRunner(QObject):
         thread.ended.connect(self._on_thread_ended)
         self._thread = thread
         self._set_paused(False)
+        with _LIVE_LOCK:
+            _LIVE.add(thread)
         thread.start()
         self.started.emit()
 
@@ -177,9 +197,11 @@ class TaskRunner(QObject):
 
     @Slot(object)
     def _on_thread_ended(self, thread: _TaskThread) -> None:
+        thread.wait()  # run() has returned; this only lets the thread object wind down
+        with _LIVE_LOCK:
+            _LIVE.discard(thread)
         if thread is not self._thread and thread not in self._old:
             return  # already wound up by shutdown()
-        thread.wait()  # run() has returned; this only lets the thread object wind down
         if thread in self._old:
             self._old.remove(thread)
         thread.deleteLater()

@@ -104,7 +104,7 @@ def forgetting_run(
     image_size: int = 128,
     lr: float = 2e-4,
     batch_size: int = 16,
-    max_images: int = 160,
+    max_images: int = 120,
     seed: int = 0,
     stop: StopFlag | None = None,
 ) -> Generator[dict, None, dict]:
