@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections import deque
@@ -63,3 +64,14 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def on_one_thread(generator_function):
+    """Decorate a task generator so that it runs under one_thread() while it is alive."""
+
+    @functools.wraps(generator_function)
+    def task(*args, **kwargs):
+        with one_thread():
+            return (yield from generator_function(*args, **kwargs))
+
+    return task

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from lab.core.labs.toy_data import mean_nn_distance
-from lab.core.tasks import StopFlag, one_thread
+from lab.core.tasks import StopFlag, on_one_thread
 
 NOISE_DIM = 4
 
@@ -38,7 +38,8 @@ def decision_grid(disc: nn.Module, extent: float = 2.0, n: int = 60) -> np.ndarr
     return p.reshape(n, n).numpy()
 
 
-def _train_gan(
+@on_one_thread
+def train_gan(
     target: np.ndarray,
     steps: int = 2000,
     batch: int = 256,
@@ -90,27 +91,3 @@ def _train_gan(
             }
             yield last
     return last
-
-
-def train_gan(
-    target: np.ndarray,
-    steps: int = 2000,
-    batch: int = 256,
-    seed: int = 0,
-    report_every: int = 50,
-    n_show: int = 600,
-    stop: StopFlag | None = None,
-) -> Generator[dict, None, dict]:
-    """See _train_gan; runs on one CPU thread (tiny networks are faster that way)."""
-    with one_thread():
-        return (
-            yield from _train_gan(
-                target=target,
-                steps=steps,
-                batch=batch,
-                seed=seed,
-                report_every=report_every,
-                n_show=n_show,
-                stop=stop,
-            )
-        )

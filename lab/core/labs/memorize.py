@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from lab.core.labs.toy_data import labelled_moons
-from lab.core.tasks import StopFlag, one_thread
+from lab.core.tasks import StopFlag, on_one_thread
 
 
 def make_net(hidden: int = 256) -> nn.Module:
@@ -22,7 +22,8 @@ def make_net(hidden: int = 256) -> nn.Module:
     )
 
 
-def _memorize_vs_generalize(
+@on_one_thread
+def memorize_vs_generalize(
     n_train: int = 120,
     n_val: int = 400,
     steps: int = 1500,
@@ -69,25 +70,3 @@ def _memorize_vs_generalize(
         "x_val": x_val,
         "y_val": y_val,
     }
-
-
-def memorize_vs_generalize(
-    n_train: int = 120,
-    n_val: int = 400,
-    steps: int = 1500,
-    seed: int = 0,
-    report_every: int = 25,
-    stop: StopFlag | None = None,
-) -> Generator[dict, None, dict]:
-    """See _memorize_vs_generalize; runs on one CPU thread (tiny networks are faster that way)."""
-    with one_thread():
-        return (
-            yield from _memorize_vs_generalize(
-                n_train=n_train,
-                n_val=n_val,
-                steps=steps,
-                seed=seed,
-                report_every=report_every,
-                stop=stop,
-            )
-        )

@@ -6,7 +6,6 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from lab.core import paths as lab_paths
-from lab.core.dataset import DatasetError
 from lab.core.features import FeatureCache
 from lab.core.labs.clustering import cluster, image_features
 from lab.core.workspace import Workspace
@@ -58,12 +57,8 @@ class ClusteringPanel(LabPanel):
         self.runner.finished.connect(lambda: self.run_button.setEnabled(True))
 
     def run(self) -> bool:
-        ws = self.workspace or Workspace(lab_paths.workspace_dir())
-        try:
-            folder = ws.as_image_folder()
-            folder.check_trainable()
-        except DatasetError as exc:
-            self.notice.show_message(f"{exc} Add images in the Classifier tab first.", "warning")
+        folder = self.classifier_images()
+        if folder is None:
             return False
         cache = FeatureCache(lab_paths.cache_dir() / "features")
         self.run_button.setEnabled(False)

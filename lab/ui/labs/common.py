@@ -30,6 +30,21 @@ class LabPanel(QWidget):
         idea.setWordWrap(True)
         return [title, idea]
 
+    def classifier_images(self):
+        """The Classifier tab's images as an ImageFolder, or None (and say why)."""
+        from lab.core import paths
+        from lab.core.dataset import DatasetError
+        from lab.core.workspace import Workspace
+
+        workspace = getattr(self, "workspace", None) or Workspace(paths.workspace_dir())
+        try:
+            folder = workspace.as_image_folder()
+            folder.check_trainable()
+        except DatasetError as exc:
+            self.notice.show_message(f"{exc} Add images in the Classifier tab first.", "warning")
+            return None
+        return folder
+
     def shutdown(self) -> None:
         self.runner.shutdown()
 

@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from lab.core import paths as lab_paths
-from lab.core.dataset import DatasetError
 from lab.core.labs.forgetting import forgetting_run
 from lab.core.workspace import Workspace
 from lab.ui.labs.common import LabPanel
@@ -102,12 +100,8 @@ class ForgettingPanel(LabPanel):
         )
 
     def run(self) -> bool:
-        ws = self.workspace or Workspace(lab_paths.workspace_dir())
-        try:
-            folder = ws.as_image_folder()
-            folder.check_trainable()
-        except DatasetError as exc:
-            self.notice.show_message(f"{exc} Add images in the Classifier tab first.", "warning")
+        folder = self.classifier_images()
+        if folder is None:
             return False
         epochs = self.epochs.value()
         for plot in (self.agree_plot, self.kl_plot):
