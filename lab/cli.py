@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
         "--screenshot", type=Path, metavar="FILE", help="render the window to a PNG file and exit"
     )
     parser.add_argument("--tab", metavar="NAME", help="open this tab (for example: Classifier)")
+    parser.add_argument(
+        "--lesson", metavar="ID", help="open this lesson (its number or id, for example: 5 or loss)"
+    )
     sub = parser.add_subparsers(dest="command")
 
     train = sub.add_parser("train", help="train an image classifier on a CLASS/IMAGE folder")
@@ -46,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from lab.core.runtime import tune_allocator
+
+    tune_allocator()
     if args.command == "train":
         return _train(args)
     if args.command == "predict":
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from lab.ui.app import run_window
 
-    return run_window(tab=args.tab, screenshot=args.screenshot)
+    return run_window(tab=args.tab, screenshot=args.screenshot, lesson=args.lesson)
 
 
 def _say(text: str) -> None:

@@ -21,6 +21,7 @@ def window(qtbot, tmp_path):
     w = MainWindow(workspace=Workspace(tmp_path / "ws"), cache=FeatureCache(tmp_path / "cache"))
     qtbot.addWidget(w)
     w.show()
+    w.show_tab("Classifier")
     yield w
     w.close()
 

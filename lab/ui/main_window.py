@@ -12,6 +12,10 @@ from lab.core.runs import RunStore
 from lab.core.workspace import Workspace
 from lab.ui.classifier import ClassifierTab
 from lab.ui.curves import CurvesTab
+from lab.ui.diffusion import DiffusionTab
+from lab.ui.embeddings import EmbeddingsTab
+from lab.ui.labs import LabsTab
+from lab.ui.lessons import LessonsTab
 from lab.ui.runs_model import RunsModel
 
 
@@ -37,8 +41,13 @@ class MainWindow(QMainWindow):
         # One line per tab. A tab is a QWidget with a `title`; it may have a `shutdown()`
         # (stop its background work) and a `status_message` signal (shown in the status bar).
         self.runs = runs or RunsModel(RunStore(paths.data_dir() / "runs"), self)
+        self.lessons = self._add_tab(LessonsTab(self.tabs, self.runs))  # first: opens first
         self.classifier = self._add_tab(ClassifierTab(workspace, cache, self.runs))
+        self.embeddings = self._add_tab(EmbeddingsTab.beside(self.classifier))
+        self.classifier.trained.connect(self.embeddings.set_trained)
         self.curves = self._add_tab(CurvesTab(self.runs))
+        self.diffusion = self._add_tab(DiffusionTab(workspace))
+        self.labs = self._add_tab(LabsTab(workspace))
         self._build_menus()
         self._show_device()
 

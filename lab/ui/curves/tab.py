@@ -138,7 +138,7 @@ class CurvesTab(QWidget):
             "Smoothing: each point becomes a running average of the points before it "
             "(0 = raw numbers). The raw curve stays faint behind."
         )
-        self.smoothing.setMinimumWidth(160)
+        self.smoothing.setMinimumWidth(120)
         self.smoothing.setAccessibleName("Smoothing")
         self.smoothing_label = QLabel()
         self.log_y = QCheckBox("Log scale")
@@ -149,16 +149,22 @@ class CurvesTab(QWidget):
         )
         self.autoscale_button = QPushButton("Autoscale")
         self.autoscale_button.setToolTip("Fit the view to all the shown curves")
-        controls = QHBoxLayout()
+        # Two short rows, so the tab fits a 1024-pixel-wide projector.
+        choose = QHBoxLayout()
         for label, w in (("Show", self.metric_box), ("against", self.x_axis_box)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(w)
-        controls.addWidget(QLabel("Smoothing"))
-        controls.addWidget(self.smoothing, 1)
-        controls.addWidget(self.smoothing_label)
-        controls.addWidget(self.log_y)
-        controls.addWidget(self.outliers)
-        controls.addWidget(self.autoscale_button)
+            choose.addWidget(QLabel(label))
+            choose.addWidget(w)
+        choose.addStretch(1)
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Smoothing"))
+        options.addWidget(self.smoothing, 1)
+        options.addWidget(self.smoothing_label)
+        options.addWidget(self.log_y)
+        options.addWidget(self.outliers)
+        options.addWidget(self.autoscale_button)
+        controls = QVBoxLayout()
+        controls.addLayout(choose)
+        controls.addLayout(options)
 
         self.plot = LivePlot("", "step", "value")
         self.plot.setToolTip(
@@ -186,7 +192,9 @@ class CurvesTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([520, 840])
+        splitter.setSizes([420, 840])
+        left.setMinimumWidth(260)
+        self.table.setMinimumWidth(240)
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
 

@@ -91,11 +91,13 @@ class LandscapePanel(LabPanel):
         for label, w in (("Surface", self.surface_box), ("Method", self.optimizer_box)):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
-        controls.addWidget(QLabel("Learning rate"))
-        controls.addWidget(self.lr_slider, 1)
-        controls.addWidget(self.lr_label)
+        controls.addStretch(1)
+        stepping = QHBoxLayout()
+        stepping.addWidget(QLabel("Learning rate"))
+        stepping.addWidget(self.lr_slider, 1)
+        stepping.addWidget(self.lr_label)
         for b in (self.step_button, self.play_button, self.reset_button):
-            controls.addWidget(b)
+            stepping.addWidget(b)
         plots = QGridLayout()
         plots.addWidget(self.map, 0, 0)
         plots.addWidget(self.loss_plot, 0, 1)
@@ -103,6 +105,7 @@ class LandscapePanel(LabPanel):
         for w in self.heading():
             layout.addWidget(w)
         layout.addLayout(controls)
+        layout.addLayout(stepping)
         layout.addWidget(self.note)
         layout.addLayout(plots, 1)
         layout.addWidget(self.verdict)

@@ -24,7 +24,8 @@ class LabsTab(QWidget):
         from lab.ui.labs.vae_panel import VaePanel
 
         self.list = QListWidget()
-        self.list.setFixedWidth(330)
+        self.list.setFixedWidth(250)
+        self.list.setWordWrap(True)
         self.list.setAccessibleName("Labs")
         self.stack = QStackedWidget()
         self.panels: dict[str, LabPanel] = {}

@@ -1,0 +1,5 @@
+"""The Embeddings tab."""
+
+from lab.ui.embeddings.tab import EmbeddingsTab
+
+__all__ = ["EmbeddingsTab"]
