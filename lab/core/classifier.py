@@ -8,6 +8,7 @@ the class names, the preprocessing and the training settings and results.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,9 @@ class Classifier:
     metrics: dict = field(default_factory=dict)
     created: str = ""
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    # One prediction at a time per model: two at once on a 2-core laptop make PyTorch's
+    # threads wait on each other and both get several times slower.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.net.eval()
@@ -68,8 +72,9 @@ class Classifier:
     @torch.inference_mode()
     def predict_batch(self, batch: torch.Tensor) -> np.ndarray:
         """uint8 N×3×S×S → N×C probabilities."""
-        self.net.eval()
-        logits = self.net(normalize(batch.to(self.device)))
+        with self.lock:
+            self.net.eval()
+            logits = self.net(normalize(batch.to(self.device)))
         return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     def predict_images(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -216,4 +221,29 @@ def read_for_model(path: Path, size: int) -> torch.Tensor:
     return to_uint8_tensor(open_image(path, max_side=size * 2), size)
 
 
-__all__ = ["Classifier", "ModelFileError", "ImageError", "read_for_model"]
+def same_classes(model_classes: Sequence[str], other: Sequence[str]) -> bool:
+    """True when both name the same classes in the same order (ignoring case)."""
+    return [c.lower() for c in model_classes] == [c.lower() for c in other]
+
+
+def class_difference(model_classes: Sequence[str], workspace_classes: Sequence[str]) -> str:
+    """'' when a model fits the workspace's classes, else a plain sentence saying how not."""
+    if same_classes(model_classes, workspace_classes):
+        return ""
+    known = ", ".join(model_classes)
+    if not workspace_classes:
+        return f"This model was made for the classes {known}; you have no classes yet."
+    mine = ", ".join(workspace_classes)
+    if sorted(c.lower() for c in model_classes) == sorted(c.lower() for c in workspace_classes):
+        return f"This model's classes ({known}) are in another order than yours ({mine})."
+    return f"This model was made for other classes ({known}) than yours ({mine})."
+
+
+__all__ = [
+    "Classifier",
+    "ModelFileError",
+    "ImageError",
+    "read_for_model",
+    "class_difference",
+    "same_classes",
+]

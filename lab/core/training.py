@@ -398,8 +398,14 @@ class _Run:
     def _train_mode(self, on: bool) -> None:
         if self.head_only:
             self.dropout.train(on)
-        else:
-            self.net.train(on)
+            return
+        self.net.train(on)
+        if on and self.settings.mode == "finetune":
+            # Keep the pretrained batch-norm statistics: re-estimating them from batches of a
+            # few hundred photos makes the features noisier (the classes drift together).
+            for module in self.net.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
 
     def _state(self) -> dict:
         module = self.head if self.head_only else self.net

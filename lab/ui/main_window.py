@@ -32,6 +32,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
+        self.setAcceptDrops(True)  # pictures dropped anywhere go to Classifier ▸ Classify
 
         self.device_label = QLabel()
         self.activity_label = QLabel("Ready")
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.setToolTip("Save the trained classifier to a file")
         self.save_action.triggered.connect(self.classifier._ask_save)
-        file_menu.addAction(self.save_action)
+        self._build_model_actions(file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -76,6 +77,64 @@ class MainWindow(QMainWindow):
         about.setToolTip("Versions and the device ML Lab computes on")
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _build_model_actions(self, file_menu) -> None:
+        """Load / Save / Export the classifier, from the File menu and a toolbar."""
+        tab = self.classifier
+        self.load_action = QAction("&Load model…", self)
+        self.load_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.load_action.setToolTip("Load a saved .mlmodel file and use it in the Classifier")
+        self.load_action.triggered.connect(tab.ask_load)
+        self.export_onnx_action = QAction("Export as &ONNX…", self)
+        self.export_onnx_action.setToolTip(
+            "Save the model for other programs (ONNX Runtime, phones, the web)"
+        )
+        self.export_onnx_action.triggered.connect(lambda: tab.ask_export("onnx"))
+        self.export_ts_action = QAction("Export as &TorchScript…", self)
+        self.export_ts_action.setToolTip("Save the model for PyTorch programs without ML Lab")
+        self.export_ts_action.triggered.connect(lambda: tab.ask_export("torchscript"))
+        file_menu.insertAction(self.save_action, self.load_action)
+        file_menu.addAction(self.export_onnx_action)
+        file_menu.addAction(self.export_ts_action)
+        toolbar = self.addToolBar("Model")
+        toolbar.setObjectName("modelToolbar")
+        toolbar.setMovable(False)
+        for action in (
+            self.load_action,
+            self.save_action,
+            self.export_onnx_action,
+            self.export_ts_action,
+        ):
+            toolbar.addAction(action)
+        tab.model_changed.connect(lambda _: self._enable_model_actions())
+        self._enable_model_actions()
+
+    def _enable_model_actions(self) -> None:
+        has_model = self.classifier.model is not None
+        for action in (self.save_action, self.export_onnx_action, self.export_ts_action):
+            action.setEnabled(has_model)
+
+    # Pictures dropped on any part of the window that does not take them itself.
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        from lab.ui.widgets.drop_zone import has_droppable
+
+        if has_droppable(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        from lab.ui.widgets.drop_zone import has_droppable
+
+        if has_droppable(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        from lab.ui.widgets.drop_zone import DropZone
+
+        paths = DropZone.paths_from(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.show_tab(self.classifier.title)
+            self.classifier.classify_paths(paths)
 
     def _show_device(self) -> None:
         # torch is already loaded by the time the window shows; ask it which device is used.
