@@ -176,6 +176,26 @@ def test_training_runs_are_recorded_and_listed_after_a_restart(qtbot, tmp_path):
     )
 
 
+def test_closing_the_window_mid_training_keeps_the_run_as_stopped(qtbot, tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    run_to_end(ws.import_tree(make_dataset(tmp_path / "src", per_class=10)))
+    runs = RunsModel(RunStore(tmp_path / "runs"))
+    w = MainWindow(workspace=ws, cache=FeatureCache(tmp_path / "c"), runs=runs)
+    qtbot.addWidget(w)
+    tab = w.classifier
+    tab.form.set_settings(
+        TrainSettings.for_mode("scratch", epochs=200, image_size=32, batch_size=8)
+    )
+    tab.start_training()
+    qtbot.waitUntil(
+        lambda: len(tab.view.loss_plot.data("training (each batch)")[0]) > 2, timeout=30000
+    )
+    w.close()
+    again = RunsModel(RunStore(tmp_path / "runs")).runs()
+    assert len(again) == 1 and again[0].status == "stopped"
+    assert len(again[0].metrics["train_loss"]) > 0
+
+
 def test_compare_training_modes_records_three_runs(qtbot, tmp_path):
     ws = Workspace(tmp_path / "ws")
     run_to_end(ws.import_tree(make_dataset(tmp_path / "src", per_class=8)))
@@ -194,3 +214,73 @@ def test_compare_training_modes_records_three_runs(qtbot, tmp_path):
     for label in ("head only: validation", "whole network: validation", "from scratch: validation"):
         assert len(tab.view.acc_plot.data(label)[0]) == 2
     w.close()
+
+
+def test_nice_ranges_grow_in_coarse_steps():
+    from lab.ui.widgets.live_plot import nice_ceil, sticky_x, sticky_y
+
+    assert [nice_ceil(v) for v in (0.7, 1.0, 1.2, 2.5, 7, 9, 11, 4500)] == pytest.approx(
+        [0.75, 1.0, 1.5, 3.0, 7.5, 10.0, 15.0, 5000.0]
+    )
+    assert sticky_x(1, 100, None) == (1 - 3, 1 + 150)  # 99 × 1.1 → 150 ahead, 2% before
+    assert sticky_x(1, 140, (-2, 151)) == (-2, 151)  # still fits: unchanged
+    assert sticky_x(1, 160, (-2, 151)) == (1 - 4, 1 + 200)
+    assert sticky_x(1, 30, (-2, 151)) == (1 - 1, 1 + 50)  # far too wide: refit
+    assert sticky_y(0.2, 1.2, None) == pytest.approx((0.1, 1.3))
+    assert sticky_y(0.15, 1.2, (0.1, 1.3)) == (0.1, 1.3)
+    assert sticky_y(0.05, 1.2, (0.1, 1.3)) == pytest.approx((-0.065, 1.315))
+
+
+def test_streaming_moves_the_axes_only_now_and_then_and_draws_every_point(qtbot):
+    from lab.ui.widgets.live_plot import LivePlot
+
+    plot = LivePlot("t", "step", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(800, 500)
+    plot.show()
+    plot.add_series("run", 0, smooth=True)
+    plot.set_smoothing(0.6)
+    vb = plot.getPlotItem().getViewBox()
+    ranges = []
+    vb.sigXRangeChanged.connect(lambda _, r: ranges.append(tuple(r)))
+    vb.sigYRangeChanged.connect(lambda _, r: ranges.append(tuple(r)))
+    rng = np.random.default_rng(0)
+    for frame in range(200):  # 200 frames of 20 new steps, as a quick run streams them
+        for step in range(frame * 20 + 1, frame * 20 + 21):
+            plot.append("run", step, 1 / np.sqrt(step) + 0.05 * rng.random())
+        plot.redraw(changed_only=True)
+        vb.prepareForPaint()  # what a paint does: apply the auto-range
+    assert len(ranges) < 40, "the axes redraw their labels only when the range steps on"
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 <= 1 and 4000 <= x1 <= 4000 * 1.8
+    assert y0 <= 0.02 and y1 >= 1.0
+    assert len(plot.drawn("run")[0]) == 4000
+    # Once the data is set as a whole (the run has finished), the view fits it snugly again.
+    xs, ys = plot.data("run")
+    plot.set_data("run", np.array(xs), np.array(ys))
+    plot.redraw(changed_only=True)
+    vb.prepareForPaint()
+    assert vb.viewRange()[0][1] < 4000 * 1.1
+
+
+def test_grid_lines_are_solid_colours_that_look_faint(qtbot):
+    """See-through lines are slow to draw; the grid is pre-blended with the paper colour."""
+    from lab.ui.widgets.live_plot import LivePlot
+
+    plot = LivePlot("t", "step", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(600, 400)
+    plot.show()
+    plot.add_series("a", 0)
+    plot.set_data("a", np.arange(10.0), np.arange(10.0))
+    plot.redraw()
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    _, ticks, _ = plot.getAxis("bottom").generateDrawSpecs(painter)
+    painter.end()
+    colours = {pen.color().name() for pen, _, _ in ticks}
+    assert all(pen.color().alpha() == 255 for pen, _, _ in ticks)
+    # #222222 ink at 25% (or less, for minor lines) on white paper: light greys, not black.
+    assert colours and all(int(c[1:3], 16) >= 0xC0 for c in colours)

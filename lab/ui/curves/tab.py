@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -32,11 +33,12 @@ from PySide6.QtWidgets import (
 from lab.core.files import atomic_write_bytes
 from lab.core.runs import COLUMNS, METRIC_TITLES, RunRecord, best_epoch, overfitting_spans
 from lab.ui.runs_model import RunsModel
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import DASHES, LivePlot
 from lab.ui.widgets.notice import Notice
 
 X_AXES = {"step": "step (batches seen)", "epoch": "epoch", "time": "seconds since the start"}
-COLS = ("Show", "Run", "Val. accuracy", "Took")
+COLS = ("Show", "Run", "Result", "Took")
 PNG_SIZES = {"1280 × 720 (slides)": 1280, "1920 × 1080 (full HD)": 1920, "3840 × 2160 (4K)": 3840}
 
 
@@ -88,6 +90,10 @@ class CurvesTab(QWidget):
             "Every training run is kept here. Tick Show to draw it; double-click a name to rename it."
         )
         self.table.setAccessibleName("Training runs")
+        self.table.horizontalHeaderItem(2).setToolTip(
+            "Validation accuracy at the end; for runs without one (diffusion), the last "
+            "training loss"
+        )
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._draw_marks)
 
@@ -105,9 +111,10 @@ class CurvesTab(QWidget):
         self.png_button = QPushButton("Export PNG…")
         self.png_button.setToolTip("Save the plot as a picture, at a size for slides")
         self.png_button.clicked.connect(self._ask_png)
-        table_buttons = QHBoxLayout()
-        for b in (self.color_button, self.delete_button, self.csv_button, self.png_button):
-            table_buttons.addWidget(b)
+        table_buttons = QGridLayout()  # 2 × 2: four in a row get clipped at presentation sizes
+        table_row = (self.color_button, self.delete_button, self.csv_button, self.png_button)
+        for i, b in enumerate(table_row):
+            table_buttons.addWidget(b, i // 2, i % 2)
         self.notice = Notice()
         if runs.load_problems:
             self.notice.show_message("\n".join(runs.load_problems), "warning")
@@ -152,11 +159,15 @@ class CurvesTab(QWidget):
         # Two short rows, so the tab fits a 1024-pixel-wide projector.
         choose = QHBoxLayout()
         for label, w in (("Show", self.metric_box), ("against", self.x_axis_box)):
-            choose.addWidget(QLabel(label))
+            caption = QLabel(label)
+            caption.setBuddy(w)  # a screen reader names the box
+            choose.addWidget(caption)
             choose.addWidget(w)
         choose.addStretch(1)
         options = QHBoxLayout()
-        options.addWidget(QLabel("Smoothing"))
+        smoothing_caption = QLabel("Smoothing")
+        smoothing_caption.setBuddy(self.smoothing)
+        options.addWidget(smoothing_caption)
         options.addWidget(self.smoothing, 1)
         options.addWidget(self.smoothing_label)
         options.addWidget(self.log_y)
@@ -172,6 +183,25 @@ class CurvesTab(QWidget):
             "the selected run): validation loss rose while training loss kept falling, the "
             "sign of memorizing (overfitting)."
         )
+        for widget, name in (
+            (self.table, "Training runs"),
+            (self.color_button, "Run colour"),
+            (self.delete_button, "Delete runs"),
+            (self.csv_button, "Export CSV"),
+            (self.png_button, "Export PNG"),
+            (self.metric_box, "Metric to show"),
+            (self.x_axis_box, "Horizontal axis"),
+            (self.smoothing, "Smoothing"),
+            (self.log_y, "Log scale"),
+            (self.outliers, "Ignore outliers"),
+            (self.autoscale_button, "Autoscale"),
+            (self.plot, "Run curves"),
+        ):
+            explain(widget, name)
+        self.missing_note = QLabel()
+        self.missing_note.setObjectName("note")
+        self.missing_note.setWordWrap(True)
+        self.missing_note.hide()
         self.readout = QLabel("Move the mouse over the plot to read off values.")
         self.readout.setObjectName("note")
         self.plot.hovered.connect(self.readout.setText)
@@ -186,6 +216,7 @@ class CurvesTab(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(controls)
         right_layout.addWidget(self.plot, 1)
+        right_layout.addWidget(self.missing_note)
         right_layout.addWidget(self.readout)
         right_layout.addWidget(legend_note)
 
@@ -322,7 +353,11 @@ class CurvesTab(QWidget):
         self.plot.setLabel("bottom", X_AXES[x])
         self.plot.setLabel("left", "accuracy" if "accuracy" in metric else "loss")
         self.plot.fixed_y = (0.0, 1.02) if "accuracy" in metric else None
+        missing = []
         for run in self.visible_runs():
+            if not len(run.metrics.get(metric, ())) and run.status != "running":
+                missing.append(run.name)  # e.g. a diffusion run has no accuracy: named below
+                continue
             style = self._rows.get(run.id, 0)
             self.plot.add_series(
                 self._series_name(run),
@@ -334,11 +369,18 @@ class CurvesTab(QWidget):
                 width=2.5,
             )
             self._update_run_curve(run)
+        self.missing_note.setText(
+            f"Not drawn: {', '.join(missing)} (no {METRIC_TITLES[metric].split(' (')[0].lower()} "
+            "recorded). Choose another number to show them."
+        )
+        self.missing_note.setVisible(bool(missing))
         self._draw_marks()
 
     def _update_run_curve(self, run: RunRecord) -> None:
         name = self._series_name(run)
         if name not in self.plot.series:
+            if not run.hidden and len(run.metrics.get(self.metric_key(), ())):
+                self.refresh_plot()  # the run's first point of this metric
             return
         series = run.metrics.get(self.metric_key())
         if series is None:
@@ -476,6 +518,9 @@ class CurvesTab(QWidget):
 
 def _summary_cells(run: RunRecord, acc) -> tuple[str, str]:
     acc_text = f"{acc:.1%}" if isinstance(acc, float) and acc == acc else "—"
+    loss = run.metrics.get("train_loss")
+    if acc is None and run.kind != "classifier" and loss is not None and len(loss):
+        acc_text = f"loss {float(loss.column('value')[-1]):.3g}"  # e.g. diffusion: no accuracy
     took = format_duration(run.duration_s) if run.status != "running" else "running…"
     if run.status in ("stopped", "diverged", "failed"):
         took += f" ({run.status})"

@@ -12,6 +12,7 @@ from lab.ui.diffusion.forward_panel import ForwardPanel
 from lab.ui.diffusion.reverse_panel import ReversePanel
 from lab.ui.diffusion.toy_panel import ToyPanel
 from lab.ui.diffusion.train_panel import TrainPanel
+from lab.ui.runs_model import RunsModel
 
 
 class DiffusionTab(QWidget):
@@ -23,13 +24,16 @@ class DiffusionTab(QWidget):
         workspace: Workspace | None = None,
         model: ImageDenoiser | None = None,
         parent=None,
+        *,
+        runs: RunsModel | None = None,
     ) -> None:
+        """runs: the run history that training runs are recorded in (None: not recorded)."""
         super().__init__(parent)
         self.workspace = workspace or Workspace(lab_paths.workspace_dir())
         self.forward = ForwardPanel(self.workspace)
         self.reverse = ReversePanel(model)
         self.toy = ToyPanel()
-        self.training = TrainPanel(self.workspace)
+        self.training = TrainPanel(self.workspace, runs=runs)
         self.pages = QTabWidget()
         self.pages.addTab(self.forward, "1. Adding noise")
         self.pages.addTab(self.reverse, "2. Removing it: generate")
