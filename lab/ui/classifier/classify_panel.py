@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,9 +38,12 @@ from lab.core.inference import (
     classify_picture,
     verdict,
 )
+from lab.core.tasks import RateMeter
 from lab.core.workspace import expand_paths
-from lab.ui.classifier.camera import CameraFeed, camera_unavailable_reason
+from lab.ui.appearance import appearance
+from lab.ui.classifier.camera import CameraFeed, camera_unavailable_reason, frame_to_image
 from lab.ui.widgets.drop_zone import DropZone
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.widgets.picture_view import PictureView, array_to_qimage, blend_heat, qimage_to_array
 from lab.ui.widgets.probability_bars import ProbabilityBars
@@ -54,7 +57,12 @@ WHY_ALWAYS_A_CLASS = (
     "A classifier always picks one of its classes, even for a picture of something else: "
     "a low top probability is a sign it is guessing."
 )
+NO_MODEL = "No model yet"
+NO_MODEL_HINT = "Train one on the Train page, or load one with File ▸ Load model…"
+NO_PICTURE = "Drop a picture to classify it"
 CAMERA_ID = -1
+CAMERA_MAX_SIDE = 480  # camera frames are shrunk to this before classifying and showing
+CAMERA_TIP = "Classify what the camera sees, live"
 
 
 @dataclass
@@ -83,6 +91,9 @@ class ClassifyPanel(QWidget):
         self._drop_ms: list[float] = []
         self._camera: CameraFeed | None = None
         self._camera_item = DropItem(CAMERA_ID, Path("camera"))
+        self._camera_rate = RateMeter(window_s=3.0)
+        self.camera_frames_classified = 0
+        self.camera_frames_dropped = 0
         self.last_live: SingleResult | None = None
         self._live_stamp: tuple | None = None
 
@@ -96,6 +107,11 @@ class ClassifyPanel(QWidget):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_INTERVAL_MS)
         self._live_timer.timeout.connect(self._start_live)
+        # Camera frames have their own runner: one frame in flight at most, apart from the
+        # slider-driven recomputation of a still picture.
+        self.camera_runner = TaskRunner(self)
+        self.camera_runner.result.connect(self._on_camera_result)
+        self.camera_runner.error.connect(lambda m: self.notice.show_message(m, "error"))
 
         # -- getting pictures in -------------------------------------------------------
         self.drop_zone = DropZone(
@@ -116,10 +132,9 @@ class ClassifyPanel(QWidget):
         paste_key.activated.connect(self.paste)
         self.camera_button = QPushButton("Camera")
         self.camera_button.setCheckable(True)
+        self.camera_button.setEnabled(False)  # looked at when this page first shows
+        self.camera_button.setToolTip("Looking for a camera…")
         self.camera_button.toggled.connect(self._toggle_camera)
-        why_no_camera = camera_unavailable_reason()
-        self.camera_button.setEnabled(not why_no_camera)
-        self.camera_button.setToolTip(why_no_camera or "Classify what the camera sees, live")
         in_buttons = QVBoxLayout()
         for b in (self.open_button, self.paste_button, self.camera_button):
             in_buttons.addWidget(b)
@@ -143,9 +158,9 @@ class ClassifyPanel(QWidget):
         # -- the picture and the answer ----------------------------------------------------
         self.picture = PictureView()
         self.picture.set_caption("No picture yet")
-        self.answer = QLabel("Drop a picture to classify it")
+        self.answer = QLabel(NO_PICTURE)
         self.answer.setObjectName("answer")
-        self.answer.setStyleSheet("QLabel#answer { font-size: 26pt; font-weight: 600; }")
+        appearance().style(self.answer, "QLabel#answer { font-size: 26pt; font-weight: 600; }")
         self.answer.setWordWrap(True)
         self.bars = ProbabilityBars()
         self.why = QLabel(WHY_ALWAYS_A_CLASS)
@@ -184,6 +199,12 @@ class ClassifyPanel(QWidget):
         answer_scroll.setWidget(answer_box)
         answer_scroll.setWidgetResizable(True)
         answer_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Never wider than the space it has: long answers wrap instead of running off the edge.
+        answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        answer_scroll.setMinimumWidth(
+            answer_box.minimumSizeHint().width()
+            + answer_scroll.verticalScrollBar().sizeHint().width()
+        )
         picture_box = QWidget()
         picture_layout = QVBoxLayout(picture_box)
         picture_layout.setContentsMargins(0, 0, 0, 0)
@@ -196,6 +217,29 @@ class ClassifyPanel(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
+        explain(
+            self.drop_zone,
+            "Drop pictures here",
+            "Drop picture files or a folder here to classify them. From the keyboard, use "
+            "Open pictures… or Paste (Ctrl+V) instead.",
+        )
+        explain(self.open_button, "Open pictures")
+        explain(self.paste_button, "Paste picture")
+        explain(self.camera_button, "Camera")
+        explain(self.recent, "Pictures to classify")
+        explain(
+            self.picture,
+            "Picture being classified",
+            "The picture the model is looking at now, as the sliders change it; with Grad-CAM on, "
+            "warm colours show the parts that pushed the model towards its answer.",
+        )
+        explain(self.threshold, "Not-sure threshold")
+        for name, slider in self.sliders.items():
+            explain(slider, name.capitalize())
+        explain(self.reset_button, "Reset sliders")
+        explain(self.cam_check, "Show Grad-CAM heatmap")
+        explain(self.cam_class, "Heatmap class")
+        explain(self.opacity, "Heatmap opacity")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.recent)
@@ -204,9 +248,10 @@ class ClassifyPanel(QWidget):
         self._update_enabled()
 
     def _build_robustness(self) -> QGroupBox:
-        box = QGroupBox("Change the picture: does the answer hold?")
+        box = QGroupBox("Does the answer hold?")
         box.setToolTip(
-            "The model sees the changed picture; the answer updates as you move a slider"
+            "Change the picture: the model sees the changed picture, and the answer updates "
+            "as you move a slider"
         )
         grid = QGridLayout(box)
         self.sliders: dict[str, QSlider] = {}
@@ -228,6 +273,7 @@ class ClassifyPanel(QWidget):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance("Brightness: 300% "))
             grid.addWidget(label, row, 0)
             grid.addWidget(slider, row, 1)
+            label.setBuddy(slider)
             self.sliders[name] = slider
             self.slider_labels[name] = label
         self.reset_button = QPushButton("Reset")
@@ -240,9 +286,9 @@ class ClassifyPanel(QWidget):
     def _build_saliency(self) -> QGroupBox:
         box = QGroupBox("Where did it look?")
         grid = QGridLayout(box)
-        self.cam_check = QCheckBox("Show the Grad-CAM heatmap")
+        self.cam_check = QCheckBox("Show the heatmap")
         self.cam_check.setToolTip(
-            "Colours the parts of the picture that raised the chosen class's score most "
+            "Grad-CAM: colours the parts of the picture that raised the chosen class's score most "
             "(yellow = a lot, dark blue = not at all). The dashed square is what the model "
             "sees; the dimmed edges are cut off before it looks."
         )
@@ -258,13 +304,14 @@ class ClassifyPanel(QWidget):
         self.cam_note = QLabel()
         self.cam_note.setObjectName("note")
         self.cam_note.setWordWrap(True)
-        grid.addWidget(self.cam_check, 0, 0)
-        grid.addWidget(QLabel("for"), 0, 1)
-        grid.addWidget(self.cam_class, 0, 2)
-        grid.addWidget(QLabel("Opacity"), 1, 1)
-        grid.addWidget(self.opacity, 1, 2)
-        grid.addWidget(self.cam_note, 1, 0)
-        grid.setColumnStretch(2, 1)
+        # Stacked rows, so that the picture's side stays narrow enough for a 1024-px window.
+        grid.addWidget(self.cam_check, 0, 0, 1, 2)
+        grid.addWidget(QLabel("for"), 1, 0)
+        grid.addWidget(self.cam_class, 1, 1)
+        grid.addWidget(QLabel("Opacity"), 2, 0)
+        grid.addWidget(self.opacity, 2, 1)
+        grid.addWidget(self.cam_note, 3, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
         return box
 
     # -- the model -------------------------------------------------------------------------
@@ -279,6 +326,8 @@ class ClassifyPanel(QWidget):
         self.cam_class.blockSignals(False)
         for item in self.items:
             item.probs, item.error, item.ms = None, "", math.nan
+        if classifier is None:
+            self.stop_camera()
         self._update_enabled()
         self._classify_pending()
         self._render()
@@ -286,7 +335,13 @@ class ClassifyPanel(QWidget):
 
     def _update_enabled(self) -> None:
         if self.classifier is None:
-            self.answer.setText("Train a model (or load one from the File menu) to classify")
+            self.answer.setText(NO_MODEL)
+            self.timing.setText(NO_MODEL_HINT)
+        elif self._current is None:
+            self.answer.setText(NO_PICTURE)
+            self.timing.setText("")
+        if self.isVisible():
+            self.refresh_camera_button()
 
     # -- adding pictures -----------------------------------------------------------------
     def add_paths(self, paths: list) -> None:
@@ -387,6 +442,7 @@ class ClassifyPanel(QWidget):
         if current is not None:
             item = self._item(current.data(Qt.ItemDataRole.UserRole))
             if item is not None and item is not self._current:
+                self.stop_camera()  # the user chose a still picture
                 self._current = item
                 self.last_live = None
                 self._render()
@@ -396,6 +452,7 @@ class ClassifyPanel(QWidget):
         row = self._list_row(item.id)
         if row >= 0:
             self.recent.setCurrentRow(row)  # → _select_from_list
+        self.stop_camera()
         self._current = item
         self._render()
 
@@ -434,6 +491,8 @@ class ClassifyPanel(QWidget):
         item = self._current
         if item is None or item.picture is None or self.classifier is None:
             return None
+        if item is self._camera_item and self._camera is not None:
+            return None  # the camera's next frame uses the new settings
         cam = self.cam_class.currentData() if self.cam_check.isChecked() else None
         return (id(self.classifier), item.id, id(item.picture), self.perturbation(), cam)
 
@@ -488,7 +547,12 @@ class ClassifyPanel(QWidget):
         probs = live.probabilities if live is not None else item.probs
         if clf is None or probs is None:
             self.picture.set_picture(None)
-            self.picture.set_caption(f"Classifying {item.path.name}…" if clf else item.path.name)
+            if item.id == CAMERA_ID:
+                self.picture.set_caption("Waiting for the camera…")
+            else:
+                self.picture.set_caption(
+                    f"Classifying {item.path.name}…" if clf else item.path.name
+                )
             self.bars.clear()
             return
         v = verdict(probs, clf.classes, self._threshold())
@@ -496,7 +560,12 @@ class ClassifyPanel(QWidget):
         self.answer.setToolTip(f"Most likely: {v.label} ({v.probability:.1%})")
         self.bars.set_probabilities(clf.classes, probs)
         if item.id == CAMERA_ID:
-            timing = f"Camera: {live.ms:.0f} ms per frame" if live is not None else "Camera"
+            timing = "Camera" if self._camera is not None else "Camera (stopped)"
+            if live is not None:
+                timing += f": {live.ms:.0f} ms per frame"
+            rate = self._camera_rate.per_second
+            if self._camera is not None and rate > 0:
+                timing += f" · {rate:.0f} answers a second"
         else:
             timing = f"{item.path.name}: {item.ms:.0f} ms from file to answer"
             if live is not None and not self.perturbation().is_identity:
@@ -518,34 +587,147 @@ class ClassifyPanel(QWidget):
             self.cam_note.setText("")
 
     # -- the camera ------------------------------------------------------------------------
+    @property
+    def camera_on(self) -> bool:
+        return self._camera is not None
+
+    def refresh_camera_button(self) -> None:
+        """Enable the Camera button only when a camera and a model are there; say why not."""
+        if self._camera is not None:
+            return
+        why = camera_unavailable_reason()
+        if not why and self.classifier is None:
+            why = "Train a model (or load one) first; then the camera's pictures can be classified."
+        self.camera_button.setEnabled(not why)
+        self.camera_button.setToolTip(why or CAMERA_TIP)
+
+    def _show_camera_button(self, on: bool) -> None:
+        self.camera_button.blockSignals(True)
+        self.camera_button.setChecked(on)
+        self.camera_button.blockSignals(False)
+        if on:
+            self.camera_button.setEnabled(True)  # Stop camera must always be clickable
+        self.camera_button.setText("Stop camera" if on else "Camera")
+        self.camera_button.setToolTip("Stop the camera" if on else CAMERA_TIP)
+
     def _toggle_camera(self, on: bool) -> None:
         if on:
-            if self._camera is None:
-                self._camera = CameraFeed(self)
-                self._camera.frame_ready.connect(self._on_camera_frame)
-                self._camera.failed.connect(self._camera_failed)
-            self._camera.start()
-        elif self._camera is not None:
-            self._camera.stop()
+            self.start_camera()
+        else:
+            self.stop_camera()
+
+    def start_camera(self, feed: CameraFeed | None = None) -> bool:
+        """Classify live frames from `feed` (the default camera when None); False if it can't."""
+        if self._camera is not None:
+            return True
+        if feed is None:
+            why = camera_unavailable_reason()
+            if why or self.classifier is None:
+                self._show_camera_button(False)
+                self.refresh_camera_button()
+                self.notice.show_message(why or self.camera_button.toolTip(), "warning")
+                return False
+            feed = CameraFeed.open_default(self)
+        self._camera = feed
+        # Queued even from the GUI thread: a frame is classified from the event loop, never
+        # from inside whoever delivered it.
+        feed.frame_ready.connect(self._on_camera_frame, Qt.ConnectionType.QueuedConnection)
+        feed.failed.connect(self._camera_failed)
+        self._camera_rate = RateMeter(window_s=3.0)
+        item = self._camera_item
+        item.picture, item.probs, item.ms = None, None, math.nan
+        self._current = item
+        self.last_live = None
+        self.recent.setCurrentRow(-1)
+        self.notice.hide()
+        self._show_camera_button(True)
+        self._render()
+        feed.start()
+        return True
+
+    def stop_camera(self) -> None:
+        """Stop the camera; its last frame and answer stay on show."""
+        feed, self._camera = self._camera, None
+        if feed is None:
+            return
+        self.camera_runner.cancel()
+        feed.frame_ready.disconnect(self._on_camera_frame)
+        feed.close()
+        if feed.parent() is self:
+            feed.deleteLater()
+        self._show_camera_button(False)
+        if self.isVisible():
+            self.refresh_camera_button()
+        if self._current is self._camera_item:
+            self._render()
 
     def _camera_failed(self, message: str) -> None:
-        self.camera_button.setChecked(False)
+        self.stop_camera()
         self.notice.show_message(f"The camera stopped: {message}", "error")
 
+    @Slot()
     def _on_camera_frame(self) -> None:
-        if self._camera is None or self.live_runner.running or self.classifier is None:
-            return  # busy: this frame is skipped, the next one will do
-        frame = self._camera.take_frame()
-        if frame.isNull():
+        feed = self._camera
+        if feed is None:
             return
+        frame = feed.take_frame()
+        if frame is None or self.classifier is None:
+            return
+        if self.camera_runner.running:
+            # Busy: drop this frame rather than queue it; the camera sends a newer one soon.
+            self.camera_frames_dropped += 1
+            return
+        self._classify_frame(frame)
+
+    def _camera_settings(self) -> tuple:
+        cam = self.cam_class.currentData() if self.cam_check.isChecked() else None
+        return (id(self.classifier), self.perturbation(), cam)
+
+    def _classify_frame(self, frame) -> None:
+        from PIL import Image
+
+        image = frame_to_image(frame)  # here, not in the task: see frame_to_image
+        if image is None:
+            return
+        clf = self.classifier
+        settings = self._camera_settings()
+        _, perturbation, cam = settings
+        max_side = max(CAMERA_MAX_SIDE, 2 * clf.image_size)
+
+        def task(stop):
+            picture = qimage_to_array(image, max_side)  # shrinking takes a few ms: not here
+            img = Image.fromarray(picture)
+            result = yield from classify_picture(clf, img, perturbation, cam_class=cam, stop=stop)
+            return settings, picture, result
+
+        self.camera_runner.start(task)
+
+    def _on_camera_result(self, value) -> None:
+        if value is None or self._camera is None:
+            return
+        settings, picture, result = value
+        if result is None or settings != self._camera_settings():
+            return  # the model or the settings changed while this frame was classified
         item = self._camera_item
-        item.picture = qimage_to_array(frame, self.classifier.image_size * 2)
-        self._current = item
-        self._start_live()
+        item.picture, item.probs, item.ms = picture, result.probabilities, result.ms
+        self.camera_frames_classified += 1
+        self._camera_rate.add(1)
+        self.last_live = result
+        self._live_stamp = (settings[0], CAMERA_ID, id(picture), settings[1], settings[2])
+        if self._current is item:
+            self._render()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_camera_button()  # a camera may have been plugged in meanwhile
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.stop_camera()  # nobody is looking: let the camera (and its light) go
 
     def shutdown(self) -> None:
         self._live_timer.stop()
-        if self._camera is not None:
-            self._camera.stop()
+        self.stop_camera()
         self.drop_runner.shutdown()
         self.live_runner.shutdown()
+        self.camera_runner.shutdown()
