@@ -101,3 +101,15 @@ def test_a_new_task_cancels_the_old_one_and_its_late_events_are_dropped(qtbot):
     after = seen[seen.index(("new", 0)) :]
     assert all(tag == "new" for tag, _ in after)
     assert runner.shutdown()
+
+
+def test_a_full_disk_reaches_the_user_as_one_plain_sentence(tmp_path):
+    import errno
+
+    from lab.core.files import SaveError
+    from lab.ui.worker import user_message
+
+    error = SaveError(tmp_path / "model.mlmodel", OSError(errno.ENOSPC, "No space left on device"))
+    message = user_message(error)
+    assert message == str(error)
+    assert "disk is full" in message and "model.mlmodel" in message

@@ -8,6 +8,7 @@ the class names, the preprocessing and the training settings and results.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import threading
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lab.core.files import atomic_write
+from lab.core.files import atomic_write_bytes
 from lab.core.images import ImageError, open_image
 from lab.core.models import (
     FEATURE_DIMS,
@@ -139,9 +140,11 @@ class Classifier:
         }
 
     def save(self, path: str | Path) -> Path:
+        """Write the model atomically; a SaveError (an OSError) says why it could not be."""
         path = Path(path)
-        payload = self.to_payload()
-        atomic_write(path, lambda fh: torch.save(payload, fh))
+        buf = io.BytesIO()
+        torch.save(self.to_payload(), buf)  # in memory first: only plain writes touch the disk
+        atomic_write_bytes(path, buf.getvalue())
         return path
 
     @classmethod

@@ -8,7 +8,6 @@ editing a file misses it. Entries are written atomically; a damaged entry is rec
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Generator, Sequence
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from lab.core.images import ImageError, open_image
 from lab.core.models import normalize, to_uint8_tensor
 from lab.core.tasks import RateMeter, StopFlag
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: entries carry a checksum
 EXTRACT_BATCH = 8  # small batches: progress and Stop stay quick on a CPU
 
 
@@ -29,12 +28,13 @@ def file_digest(path: Path) -> str:
 
 
 class FeatureCache:
-    """On-disk store of feature vectors, one small .npy file per (image, settings)."""
+    """On-disk store of feature vectors, one small checksummed file per (image, settings)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.hits = 0
         self.misses = 0
+        self.damaged = 0  # entries found truncated or altered, and recomputed
         self._digests: dict[tuple[str, int, int], str] = {}
 
     def digest(self, path: Path) -> str:
@@ -49,33 +49,62 @@ class FeatureCache:
         return f"v{CACHE_VERSION}-{backbone}-{size}-{flip}-{self.digest(path)[:40]}"
 
     def _file(self, key: str) -> Path:
-        return self.root / key[-2:] / f"{key}.npy"
+        return self.root / key[-2:] / f"{key}.vec"
 
     def get(self, key: str, dim: int) -> np.ndarray | None:
+        """The stored vector, or None; a truncated or altered entry is deleted (recomputed)."""
         path = self._file(key)
         try:
-            vec = np.load(path, allow_pickle=False)
+            data = path.read_bytes()
         except FileNotFoundError:
             self.misses += 1
             return None
-        except (OSError, ValueError, EOFError):
-            path.unlink(missing_ok=True)  # damaged entry: recompute it
+        except OSError:
             self.misses += 1
             return None
-        if vec.shape != (dim,) or not np.isfinite(vec).all():
-            path.unlink(missing_ok=True)
+        vec = _unpack(data, dim)
+        if vec is None:
+            self.damaged += 1
             self.misses += 1
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only cache: it is simply recomputed each time
             return None
         self.hits += 1
-        return vec.astype(np.float32, copy=False)
+        return vec
 
     def put(self, key: str, vec: np.ndarray) -> None:
-        buf = io.BytesIO()
-        np.save(buf, np.asarray(vec, dtype=np.float32), allow_pickle=False)
         try:
-            atomic_write_bytes(self._file(key), buf.getvalue(), durable=False)
+            atomic_write_bytes(self._file(key), _pack(vec), durable=False)
         except OSError:
             pass  # a full or read-only disk only costs speed next time
+
+
+# An entry: magic, a checksum of the numbers, then little-endian float32s. The checksum
+# catches a bit flipped on disk, which a plain .npy file would hand back as a wrong feature.
+_MAGIC = b"MLLF"
+_SUM = 16
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_SUM).digest()
+
+
+def _pack(vec: np.ndarray) -> bytes:
+    payload = np.ascontiguousarray(vec, dtype="<f4").tobytes()
+    return _MAGIC + _checksum(payload) + payload
+
+
+def _unpack(data: bytes, dim: int) -> np.ndarray | None:
+    head = len(_MAGIC) + _SUM
+    if len(data) != head + 4 * dim or not data.startswith(_MAGIC):
+        return None
+    payload = data[head:]
+    if _checksum(payload) != data[len(_MAGIC) : head]:
+        return None
+    vec = np.frombuffer(payload, dtype="<f4").astype(np.float32)
+    return vec if np.isfinite(vec).all() else None
 
 
 def extract_features(

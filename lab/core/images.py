@@ -82,6 +82,7 @@ def open_image(path: str | Path, max_side: int | None = None) -> Image.Image:
         raise ImageError(path, "the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. "Corrupt EXIF data": we cope
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 return _decode(img, path, max_side)

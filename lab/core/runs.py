@@ -173,9 +173,9 @@ class RunStore:
         try:
             atomic_write_bytes(folder / "metrics.npz", buf.getvalue())
             atomic_write_bytes(folder / "run.json", json.dumps(run.meta(), indent=1).encode())
-        except OSError as exc:
+        except OSError as exc:  # a SaveError: the disk is full, or the folder is read-only
             raise RunStoreError(
-                f"Could not save the run '{run.name}': {exc.strerror or exc}"
+                f"Could not save the run '{run.name}': {exc.strerror or exc}."
             ) from None
 
     def save_meta(self, run: RunRecord) -> None:
@@ -183,27 +183,37 @@ class RunStore:
             atomic_write_bytes(
                 self._dir(run.id) / "run.json", json.dumps(run.meta(), indent=1).encode()
             )
-        except OSError as exc:
+        except OSError as exc:  # a SaveError: the disk is full, or the folder is read-only
             raise RunStoreError(
-                f"Could not save the run '{run.name}': {exc.strerror or exc}"
+                f"Could not save the run '{run.name}': {exc.strerror or exc}."
             ) from None
 
     def load(self, run_id: str) -> RunRecord:
         folder = self._dir(run_id)
         try:
-            meta = json.loads((folder / "run.json").read_text())
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("run.json does not describe a run")
             with np.load(folder / "metrics.npz", allow_pickle=False) as npz:
                 cols: dict[str, dict[str, np.ndarray]] = {}
                 for key in npz.files:
                     metric, col = key.rsplit("/", 1)
-                    cols.setdefault(metric, {})[col] = npz[key]
-        except (OSError, ValueError, KeyError) as exc:
+                    cols.setdefault(metric, {})[col] = np.asarray(npz[key], dtype=np.float64)
+            for metric, c in cols.items():
+                if len({a.shape for a in c.values()}) > 1 or any(a.ndim != 1 for a in c.values()):
+                    raise ValueError(f"the columns of {metric} do not match")
+            known = {f for f in RunRecord.__dataclass_fields__ if f != "metrics"}
+            run = RunRecord(**{k: v for k, v in meta.items() if k in known})
+            for name, kind in (("settings", dict), ("summary", dict), ("events", list)):
+                if not isinstance(getattr(run, name), kind):
+                    raise ValueError(f"its {name} are damaged")
+            if not isinstance(run.id, str) or not isinstance(run.name, str):
+                raise ValueError("its name is damaged")
+            run.metrics = {m: Series(c) for m, c in cols.items() if set(COLUMNS) <= set(c)}
+        except Exception as exc:  # a damaged zip, bad JSON, wrong types: skip this run only
             raise RunStoreError(
-                f"The run in {folder.name} is damaged and was skipped ({exc})."
+                f"The run in {folder.name} is damaged and was skipped ({_brief(exc)})."
             ) from None
-        known = {f for f in RunRecord.__dataclass_fields__ if f != "metrics"}
-        run = RunRecord(**{k: v for k, v in meta.items() if k in known})
-        run.metrics = {m: Series(c) for m, c in cols.items() if set(COLUMNS) <= set(c)}
         return run
 
     def load_all(self) -> list[RunRecord]:
@@ -221,6 +231,11 @@ class RunStore:
 
     def delete(self, run_id: str) -> None:
         shutil.rmtree(self._dir(run_id), ignore_errors=True)
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) < 90 else text[:87] + "..."
 
 
 # -- the maths the plots show ------------------------------------------------------------------

@@ -139,5 +139,5 @@ def download_starter(
                     yield {"kind": "convert", "class": source.class_name, "done": written}
                     if stop.requested:
                         return None
-    (dest / DONE_MARKER).write_text("ok\n")
+    atomic_write_bytes(dest / DONE_MARKER, b"ok\n")
     return dest

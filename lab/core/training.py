@@ -47,6 +47,9 @@ MAX_IMAGE_BYTES = 1_500_000_000
 # Whole-network steps run in slices of this many images (gradients add up over the slices),
 # so Stop and Pause answer within a fraction of a second even with large batches.
 SLICE = {"finetune": 8, "scratch": 32}
+# A batch loss this many times the first one (or chance level, if larger) means the weights
+# have blown up: cross-entropy never climbs that far while a model is learning.
+EXPLODED = 100.0
 
 
 @dataclass
@@ -242,6 +245,7 @@ class _Run:
         step = 0
         early = EarlyStopping(s.patience)
         self.last_good = self._state()
+        first_loss: float | None = None
         yield {"kind": "stage", "stage": "training", "total": total_steps}
         t0 = time.perf_counter()
         for epoch in range(1, s.epochs + 1):
@@ -252,23 +256,34 @@ class _Run:
                 if self.stop.requested:
                     break
                 batch = order[start : start + s.batch_size]
+                where = epoch - 1 + (start + len(batch)) / len(order)
                 try:
                     loss, n_correct = yield from self._step(opt, inputs, batch, y)
-                except _Diverged:
+                    if first_loss is None:
+                        first_loss = loss
+                    elif loss > EXPLODED * max(first_loss, math.log(len(self.classes))):
+                        raise _Diverged(f"the loss exploded (from {first_loss:.2f} to {loss:,.0f})")
+                except _Diverged as exc:
                     self._restore(self.last_good)
+                    what = str(exc) or "the loss became infinite"
                     self.diverged = (
-                        "The learning rate is too large: the loss became infinite "
-                        f"at step {step + 1}. The model went back to its last good weights; "
-                        "try a smaller learning rate."
+                        f"The learning rate is too large: {what} at step {step + 1}. "
+                        "Training stopped and the model went back to its last good weights "
+                        f"({self._good_epoch_text()}); try a smaller learning rate."
                     )
-                    yield {"kind": "diverged", "step": step + 1, "message": self.diverged}
+                    yield {
+                        "kind": "diverged",
+                        "step": step + 1,
+                        "epoch": round(where, 4),
+                        "message": self.diverged,
+                    }
                     break
                 step += 1
                 seen += len(batch)
                 correct += n_correct
                 loss_sum += loss * len(batch)
                 meter.add(len(batch))
-                self._log_step(step, epoch - 1 + (start + len(batch)) / len(order), loss)
+                self._log_step(step, where, loss)
                 yield {
                     "kind": "step",
                     "step": step,
@@ -318,6 +333,10 @@ class _Run:
                 break
         self.train_seconds = time.perf_counter() - t0
         self._train_mode(False)
+        if self.diverged and not self.history["epoch"] and len(val_idx):
+            # No epoch finished: score the weights it went back to, so every validation
+            # image still has probabilities (the Evaluate page needs one row per image).
+            _, _, self.val_probs = yield from self._evaluate(inputs, labels, val_idx)
 
     def _epoch_order(self, train_idx, inputs: _Inputs, gen) -> np.ndarray:
         # Head mode with augmentation: index i + N means "the mirrored copy of image i".
@@ -406,6 +425,12 @@ class _Run:
             for module in self.net.modules():
                 if isinstance(module, nn.modules.batchnorm._BatchNorm):
                     module.eval()
+
+    def _good_epoch_text(self) -> str:
+        epochs = self.history["epoch"]
+        return (
+            f"those after epoch {epochs[self.final_index]}" if epochs else "those it started with"
+        )
 
     def _state(self) -> dict:
         module = self.head if self.head_only else self.net

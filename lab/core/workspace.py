@@ -7,6 +7,7 @@ yield progress and can be stopped between files.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import shutil
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.core.dataset import ImageFolder, list_images
-from lab.core.files import atomic_write_bytes
+from lab.core.files import SaveError, atomic_write_bytes
 from lab.core.images import IGNORED_NAMES, ImageError, is_image_name, needs_conversion, open_image
 
 # Imported copies are at most this many pixels on their longer side: plenty for any model
@@ -184,8 +185,15 @@ class Workspace:
                 data = self._import_one(src, target, known)
             except ImageError as exc:
                 report.skipped.append((src.name, exc.reason))
-            except OSError as exc:
+            except SaveError as exc:
+                if exc.errno in _STOP_ERRNOS:
+                    # A full disk or a read-only folder fails every file the same way: stop.
+                    n = len(report.added)
+                    kept = f" {n} image{'s were' if n != 1 else ' was'} added before that."
+                    raise WorkspaceError(f"{exc}{kept if n else ''}") from None
                 report.skipped.append((src.name, f"could not be saved ({exc.strerror or exc})"))
+            except OSError as exc:
+                report.skipped.append((src.name, f"could not be read ({exc.strerror or exc})"))
             else:
                 if data is None:
                     report.duplicates.append(src.name)
@@ -208,6 +216,9 @@ class Workspace:
         dest = _free_name(target, _safe_stem(src.stem), suffix)
         atomic_write_bytes(dest, data)
         return dest
+
+
+_STOP_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 def _peek_size(path: Path) -> tuple[int, int]:

@@ -5,7 +5,8 @@ generator it returns. Each yielded event (None is a silent checkpoint) arrives o
 thread as `progress`; the generator's return value arrives as `result`; an exception as
 `error` (a message for the user); `finished` always comes last. Stop sets the flag the
 generator checks; a generator that keeps going after 1 s is closed at its next yield.
-Starting a new task cancels the old one, whose late signals are dropped.
+Starting a new task cancels the old one, whose late signals are dropped; a cancelled task,
+or one still running when the window closes, is closed at its next yield after 0.2 s.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from lab.core.tasks import StopFlag
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 1.0
+# A cancelled task (a new one replaced it, or the window is closing) says nothing more anyone
+# listens to: it gets only a moment to tidy up before it is closed at its next yield.
+ABANDON_GRACE_S = 0.2
 BATCH_S = 0.02  # at most ~50 deliveries a second
+# From closing the window, how long tasks get to wind down before the app leaves without them
+# (well-behaved tasks stop within STOP_GRACE_S; the app must be gone within 2 s).
+EXIT_BUDGET_S = 1.3
 
 TaskFactory = Callable[[StopFlag], Generator]
 
@@ -31,11 +38,13 @@ def user_message(exc: BaseException) -> str:
     """A plain sentence for the user; our own errors already are one."""
     from lab.core.classifier import ModelFileError
     from lab.core.dataset import DatasetError
+    from lab.core.files import SaveError
     from lab.core.images import ImageError
     from lab.core.settings import SettingsError
     from lab.core.workspace import WorkspaceError
 
-    if isinstance(exc, (SettingsError, DatasetError, ImageError, ModelFileError, WorkspaceError)):
+    ours = (SettingsError, DatasetError, ImageError, ModelFileError, WorkspaceError, SaveError)
+    if isinstance(exc, ours):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "The computer ran out of memory. Try fewer or smaller images."
@@ -51,15 +60,28 @@ _LIVE: set[_TaskThread] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def wait_for_all_tasks(timeout_s: float) -> bool:
-    """Ask every running task to stop and wait for them; True when none is left running."""
+def stop_all_tasks(budget_s: float = EXIT_BUDGET_S) -> None:
+    """Ask every running task to stop at once (the window is closing), so they wind down
+    together; the shutdown() calls that follow wait for them only until budget_s from now."""
+    deadline = time.monotonic() + budget_s
     with _LIVE_LOCK:
         threads = list(_LIVE)
     for t in threads:
-        t.request_stop()
-    deadline = time.monotonic() + timeout_s
+        t.request_stop(ABANDON_GRACE_S)
+        t.deadline = min(t.deadline, deadline)
+
+
+def wait_for_all_tasks(timeout_s: float) -> bool:
+    """Ask every running task to stop and wait for them (at most timeout_s, and no longer than
+    a closing window allowed); True when none is left running."""
+    with _LIVE_LOCK:
+        threads = list(_LIVE)
     for t in threads:
-        t.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+        t.request_stop(ABANDON_GRACE_S)
+    deadline = min([time.monotonic() + timeout_s, *(t.deadline for t in threads)])
+    for t in threads:
+        if not t.unstoppable:  # an import cannot stop early: no point waiting for it
+            t.wait(max(0, int((deadline - time.monotonic()) * 1000)))
     return not any(t.isRunning() for t in threads)
 
 
@@ -77,10 +99,14 @@ class _TaskThread(QThread):
         self._resume = threading.Event()
         self._resume.set()
         self._stop_time: float | None = None
+        self.unstoppable = False  # one long step (an import) that no stop flag can cut short
+        self._grace = STOP_GRACE_S
+        self.deadline = float("inf")  # set when the window closes: wait no longer than this
 
-    def request_stop(self) -> None:
+    def request_stop(self, grace_s: float = STOP_GRACE_S) -> None:
         if self._stop_time is None:
             self._stop_time = time.monotonic()
+        self._grace = min(self._grace, grace_s)
         self.stop_flag.request()
         self._resume.set()
 
@@ -109,10 +135,7 @@ class _TaskThread(QThread):
                     flush()  # show everything up to the pause
                     while not self._resume.wait(0.05):
                         pass
-                if (
-                    self._stop_time is not None
-                    and time.monotonic() - self._stop_time > STOP_GRACE_S
-                ):
+                if self._stop_time is not None and time.monotonic() - self._stop_time > self._grace:
                     flush()
                     gen.close()
                     return
@@ -152,6 +175,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._thread: _TaskThread | None = None
         self._old: list[_TaskThread] = []  # cancelled threads kept alive until they end
+        # True for tasks that cannot stop early (imports): leaving the app does not wait.
+        self.unstoppable = False
         self._paused = False
 
     @property
@@ -171,6 +196,7 @@ class TaskRunner(QObject):
         thread.done.connect(self._on_done)
         thread.failed.connect(self._on_failed)
         thread.ended.connect(self._on_thread_ended)
+        thread.unstoppable = self.unstoppable
         self._thread = thread
         self._set_paused(False)
         with _LIVE_LOCK:
@@ -221,7 +247,7 @@ class TaskRunner(QObject):
         thread = self._thread
         if thread is None:
             return
-        thread.request_stop()
+        thread.request_stop(ABANDON_GRACE_S)
         self._thread = None
         self._set_paused(False)
         if thread.isRunning():
@@ -247,8 +273,8 @@ class TaskRunner(QObject):
         """Stop everything and wait for the threads to end (window closing). True if they did."""
         threads = [t for t in [self._thread, *self._old] if t is not None]
         for t in threads:
-            t.request_stop()
-        deadline = time.monotonic() + timeout_s
+            t.request_stop(ABANDON_GRACE_S)
+        deadline = min([time.monotonic() + timeout_s, *(t.deadline for t in threads)])
         ok = True
         for t in threads:
             remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))

@@ -240,6 +240,19 @@ def point_paths(
     "ddpm" adds fresh noise at each step (jittery paths); "ddim" takes the same T steps
     without it (smooth paths, a deterministic flow from noise to the shape).
     """
+    steps = trace_points(diffusion, n, seed, sampler)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def trace_points(
+    diffusion: GaussianDiffusion, n: int, seed: int = 0, sampler: str = "ddpm"
+) -> Generator[dict, None, np.ndarray]:
+    """point_paths() one step at a time: yields {"kind": "flow_step", "t"} between steps (so
+    that a closing window need not wait for all of them) and returns the paths."""
     diffusion.eval()
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 2), generator=gen)
@@ -251,6 +264,7 @@ def point_paths(
         else:
             x = diffusion.ddim_step(x, t, t - 1, y).image
         out.append(x.numpy().copy())
+        yield {"kind": "flow_step", "t": t}
     return np.stack(out).astype(np.float32)
 
 
@@ -275,9 +289,10 @@ def train_and_flow(
     if result.steps_done == 0:
         return None
     yield {"kind": "flow"}
+    paths = {}
     with one_thread():
-        paths = {
-            sampler: point_paths(result.diffusion, settings.points, settings.seed + 7, sampler)
-            for sampler in ("ddim", "ddpm")
-        }
+        for sampler in ("ddim", "ddpm"):
+            paths[sampler] = yield from trace_points(
+                result.diffusion, settings.points, settings.seed + 7, sampler
+            )
     return result, paths

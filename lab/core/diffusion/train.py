@@ -86,6 +86,8 @@ def train_unet(args: argparse.Namespace) -> int:
                 if ev["kind"] == "checkpoint":
                     _save(ev["model"], _checkpoint_path(out), record)
                     print(f"checkpoint at step {ev['step']}", flush=True)
+                elif ev["kind"] == "diverged":
+                    print(ev["message"], flush=True)
                 elif ev["step"] - last_logged >= LOG_EVERY_STEPS or ev["step"] == ev["steps"]:
                     last_logged = ev["step"]
                     line = {k: ev[k] for k in ("step", "loss", "lr", "images_per_s", "elapsed_s")}

@@ -101,6 +101,8 @@ def train_image_denoiser(
 
     Yields {"kind": "train", step, steps, loss, lr, images_per_s, seconds_left} about four
     times a second, and {"kind": "checkpoint", step, model} every checkpoint_every steps.
+    A non-finite or exploding loss yields {"kind": "diverged", step, message} and ends
+    training with the last good weights (the message is also in the model's meta).
     """
     with torch_threads(threads):
         return (yield from _train(data, settings, config, stop, name))
@@ -137,7 +139,8 @@ def _train(
     losses: list[float] = []
     last_report = time.perf_counter()
     started = last_report
-    record = {"loss_curve": []}
+    record: dict = {"loss_curve": []}
+    first_loss: float | None = None
     step = 0
     diffusion.train()
     for step in range(1, s.steps + 1):
@@ -156,19 +159,28 @@ def _train(
         for group in opt.param_groups:
             group["lr"] = lr
         loss = diffusion(x, y, label_dropout=s.label_dropout)
+        value = float(loss.detach())
+        first_loss = value if first_loss is None else first_loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model_params, 1.0)
+        what = _trouble(value, first_loss)
+        if not what:
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model_params, 1.0)
+            what = "" if torch.isfinite(norm) else "the gradients became infinite"
+        if what:
+            # Checked before the weights change: the averaged model is still the last good one.
+            record["diverged"] = (
+                f"The learning rate is too large: {what} at step {step}. Training stopped; "
+                "the model keeps its last good weights. Try a smaller learning rate."
+            )
+            yield {"kind": "diverged", "step": step, "message": record["diverged"]}
+            step -= 1
+            break
         opt.step()
         # EMA with a short warm-up, so early checkpoints are not dominated by random weights.
         decay = min(s.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, model_params, 1.0 - decay)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise SettingsError(
-                {"learning_rate": "training diverged (the loss became infinite); try a smaller one"}
-            )
         losses.append(value)
         meter.add(len(idx))
         now = time.perf_counter()
@@ -198,6 +210,19 @@ def _train(
     return _snapshot(ema, data, name, s, step, started, record)
 
 
+# A loss this many times the first one (or 1, if larger) means the weights have blown up.
+EXPLODED = 100.0
+
+
+def _trouble(loss: float, first: float) -> str:
+    """'' for a healthy loss, else what went wrong, in words."""
+    if not math.isfinite(loss):
+        return "the loss became infinite"
+    if loss > EXPLODED * max(first, 1.0):
+        return f"the loss exploded (from {first:.2f} to {loss:,.0f})"
+    return ""
+
+
 def _snapshot(
     ema, data: ImageSet, name: str, s: ImageTrainSettings, step: int, started: float, record: dict
 ) -> ImageDenoiser:
@@ -211,6 +236,8 @@ def _snapshot(
         "threads": torch.get_num_threads(),
         "final_loss": record["loss_curve"][-1][1] if record["loss_curve"] else None,
     }
+    if record.get("diverged"):
+        meta["diverged"] = record["diverged"]
     return ImageDenoiser(diffusion, tuple(data.classes), name, meta)
 
 

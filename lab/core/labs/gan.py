@@ -7,6 +7,8 @@ the discriminator say "real". The fake points drift onto the target shape.
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Generator
 
 import numpy as np
@@ -17,6 +19,10 @@ from lab.core.labs.toy_data import mean_nn_distance
 from lab.core.tasks import StopFlag, on_one_thread
 
 NOISE_DIM = 4
+DIVERGED = (
+    "The losses became infinite at step {step}, so training stopped; the networks went back "
+    "to their last good weights."
+)
 
 
 def _mlp(n_in: int, n_out: int, hidden: int = 64) -> nn.Module:
@@ -50,6 +56,9 @@ def train_gan(
 ) -> Generator[dict, None, dict]:
     """Yield {"step", "d_loss", "g_loss", "fake" (n_show×2), "grid", "distance"} as it trains.
 
+    If a loss becomes infinite the last event also has "diverged" (a sentence) and training
+    ends with the last good weights.
+
     distance is the mean distance from fake points to their nearest real point: it falls as
     the generator learns the shape.
     """
@@ -65,6 +74,20 @@ def train_gan(
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
     show_real = target[rng.choice(len(target), size=min(len(target), 1000), replace=False)]
     last: dict = {}
+
+    def report(step: int, d_loss: float, g_loss: float) -> dict:
+        with torch.no_grad():
+            shown = gen(fixed_noise).numpy()
+        return {
+            "step": step,
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "fake": shown,
+            "grid": decision_grid(disc),
+            "distance": mean_nn_distance(shown, show_real),
+        }
+
+    good = (copy.deepcopy(gen.state_dict()), copy.deepcopy(disc.state_dict()))
     for step in range(1, steps + 1):
         if stop.requested:
             break
@@ -72,22 +95,26 @@ def train_gan(
         fake = gen(torch.randn(batch, NOISE_DIM))
         opt_d.zero_grad()
         d_loss = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
-        d_loss.backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        g_loss = bce(disc(fake), ones)  # the generator wants "real"
+        g_loss = None
+        if torch.isfinite(d_loss):
+            d_loss.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            g_loss = bce(disc(fake), ones)  # the generator wants "real"
+        if g_loss is None or not torch.isfinite(g_loss):
+            # Numbers blew up: go back to the last good weights and say so.
+            gen.load_state_dict(good[0])
+            disc.load_state_dict(good[1])
+            last = {
+                **report(step, last.get("d_loss", math.nan), last.get("g_loss", math.nan)),
+                "diverged": DIVERGED.format(step=step),
+            }
+            yield last
+            break
         g_loss.backward()
         opt_g.step()
         if step % report_every == 0 or step == 1 or step == steps:
-            with torch.no_grad():
-                shown = gen(fixed_noise).numpy()
-            last = {
-                "step": step,
-                "d_loss": float(d_loss.detach()),
-                "g_loss": float(g_loss.detach()),
-                "fake": shown,
-                "grid": decision_grid(disc),
-                "distance": mean_nn_distance(shown, show_real),
-            }
+            last = report(step, float(d_loss.detach()), float(g_loss.detach()))
+            good = (copy.deepcopy(gen.state_dict()), copy.deepcopy(disc.state_dict()))
             yield last
     return last

@@ -6,6 +6,7 @@ training accuracy by memorizing each point; only validation accuracy tells the t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator
 
 import numpy as np
@@ -47,20 +48,30 @@ def memorize_vs_generalize(
     nets = {k: make_net() for k in labels}
     opts = {k: torch.optim.Adam(nets[k].parameters(), lr=3e-3) for k in labels}
     last: dict = {}
+    good = {k: copy.deepcopy(net.state_dict()) for k, net in nets.items()}
     for step in range(1, steps + 1):
         if stop.requested:
             break
+        losses = {}
         for k, net in nets.items():
             opts[k].zero_grad()
-            loss = nn.functional.cross_entropy(net(xt), labels[k])
-            loss.backward()
+            losses[k] = nn.functional.cross_entropy(net(xt), labels[k])
+        if not all(torch.isfinite(v) for v in losses.values()):
+            for k, net in nets.items():
+                net.load_state_dict(good[k])  # back to the last good weights
+            last = {
+                **_accuracies(nets, xt, xv, labels, yv, step),
+                "diverged": f"The loss became infinite at step {step}, so training stopped; "
+                "both networks went back to their last good weights.",
+            }
+            yield dict(last)
+            break
+        for k in nets:
+            losses[k].backward()
             opts[k].step()
         if step % report_every == 0 or step == steps:
-            with torch.no_grad():
-                last = {"step": step}
-                for k, net in nets.items():
-                    last[f"{k}_train"] = float((net(xt).argmax(1) == labels[k]).float().mean())
-                    last[f"{k}_val"] = float((net(xv).argmax(1) == yv).float().mean())
+            good = {k: copy.deepcopy(net.state_dict()) for k, net in nets.items()}
+            last = _accuracies(nets, xt, xv, labels, yv, step)
             yield dict(last)
     return {
         **last,
@@ -70,3 +81,12 @@ def memorize_vs_generalize(
         "x_val": x_val,
         "y_val": y_val,
     }
+
+
+def _accuracies(nets, xt, xv, labels, yv, step: int) -> dict:
+    with torch.no_grad():
+        out: dict = {"step": step}
+        for k, net in nets.items():
+            out[f"{k}_train"] = float((net(xt).argmax(1) == labels[k]).float().mean())
+            out[f"{k}_val"] = float((net(xv).argmax(1) == yv).float().mean())
+    return out

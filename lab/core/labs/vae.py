@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lab.core.files import atomic_write
+from lab.core.files import atomic_write, atomic_write_bytes
 from lab.core.paths import assets_dir
 from lab.core.tasks import StopFlag
 
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "log": log,
         "data": "Fashion-MNIST train (60,000)",
     }
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=1))
+    atomic_write_bytes(args.out.with_suffix(".json"), json.dumps(record, indent=1).encode())
     print(f"saved {args.out}")
     return 0
 

@@ -37,6 +37,7 @@ from lab.ui.classifier.data_panel import DataPanel
 from lab.ui.classifier.evaluate_panel import EvaluatePanel
 from lab.ui.classifier.training_panel import SHORT_MODE, SettingsForm, TrainingView
 from lab.ui.runs_model import RunsModel
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -122,16 +123,21 @@ class ClassifierTab(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(title)
         settings_layout.addWidget(self.form)
-        settings_layout.addLayout(buttons)
-        settings_layout.addWidget(self.why_not)
-        settings_layout.addWidget(self.notice)
         scroll = QScrollArea()
         scroll.setWidget(settings_box)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The settings may scroll on a small screen; Train, Stop and their messages never do.
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(scroll, 1)
+        top_layout.addLayout(buttons)
+        top_layout.addWidget(self.why_not)
+        top_layout.addWidget(self.notice)
 
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(scroll)
+        right.addWidget(top)
         right.addWidget(self.view)
         right.setStretchFactor(0, 0)
         right.setStretchFactor(1, 1)
@@ -153,6 +159,14 @@ class ClassifierTab(QWidget):
         self.batch.status_message.connect(self.status_message)
         self.evaluate = EvaluatePanel(self.workspace)
         self.evaluate.workspace_changed.connect(self.data.refresh)
+        for button, name in (
+            (self.train_button, "Train"),
+            (self.pause_button, "Pause training"),
+            (self.stop_button, "Stop training"),
+            (self.compare_button, "Compare training modes"),
+            (self.save_button, "Save model"),
+        ):
+            explain(button, name)
         self.pages = QTabWidget()
         self.pages.addTab(right, "Train")
         self.pages.addTab(self.classify, "Classify")
@@ -293,6 +307,8 @@ class ClassifierTab(QWidget):
     def shutdown(self) -> None:
         """Stop every background task and wait for it (the window is closing)."""
         self.runner.shutdown()
+        for index in list(self._recorders):  # closed mid-run: keep the curves so far
+            self._finish_record(index, "stopped", {})
         self.model_runner.shutdown()
         self.export_runner.shutdown()
         self.classify.shutdown()
@@ -391,6 +407,11 @@ class ClassifierTab(QWidget):
             source += f", {m['val_accuracy']:.0%} right on the validation images"
         self.use_model(result.classifier, source + ")")
         n = len(result.val_paths)
+        if len(result.val_probs) != n:  # stopped before its first check on them
+            self.evaluate.set_evaluation(
+                None, "Training stopped before the model was checked on its validation images."
+            )
+            return
         self.evaluate.set_evaluation(
             from_training(result),
             f"The {n} validation images of the last training: the model never learned from "

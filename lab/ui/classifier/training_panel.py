@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from lab.core.runs import best_epoch, overfitting_spans
 from lab.core.settings import MODE_NOTES, MODE_TITLES, MODES, TrainSettings
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.advanced import AdvancedSection
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
 FIELDS = (
@@ -58,6 +60,7 @@ class SettingsForm(QWidget):
             button = QRadioButton(MODE_TITLES[mode])
             button.setToolTip(MODE_NOTES[mode])
             button.setAccessibleDescription(MODE_NOTES[mode])
+            explain(button, f"Training mode: {MODE_TITLES[mode]}", MODE_NOTES[mode])
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             mode_box.addWidget(button)
@@ -104,15 +107,27 @@ class SettingsForm(QWidget):
         )
         self.errors = {name: _error_label() for name in FIELDS}
 
+        for widget, name in (
+            (self.epochs, "Epochs"),
+            (self.learning_rate, "Learning rate"),
+            (self.batch_size, "Batch size"),
+            (self.image_size, "Image size"),
+            (self.val_share, "Validation share"),
+            (self.seed, "Seed"),
+            (self.augment, "Augmentation"),
+            (self.early_stop, "Early stopping"),
+            (self.patience, "Early stopping patience"),
+        ):
+            explain(widget, name)
+
         # Two columns of fields leave room for the curves; a problem shows under its field.
         columns = QHBoxLayout()
         for group in (
             (
-                ("Epochs", "epochs"),
-                ("Learning rate", "learning_rate"),
-                ("Batch size", "batch_size"),
+                ("&Learning rate", "learning_rate"),
+                ("&Batch size", "batch_size"),
             ),
-            (("Image size", "image_size"), ("Validation share", "val_share"), ("Seed", "seed")),
+            (("&Image size", "image_size"), ("&Validation share", "val_share"), ("See&d", "seed")),
         ):
             form = QFormLayout()
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
@@ -129,15 +144,23 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(mode_box)
-        layout.addLayout(columns)
-        layout.addWidget(self.augment)
-        layout.addWidget(self.errors["augment"])
+        epochs_form = QFormLayout()
+        epochs_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        epochs_form.addRow("&Epochs", self.epochs)
+        epochs_form.addRow("", self.errors["epochs"])
+        layout.addLayout(epochs_form)
+        # The rest folds away under "Advanced" in presentation mode.
+        self.advanced = AdvancedSection("Advanced settings")
+        self.advanced.add_layout(columns)
+        self.advanced.add_widget(self.augment)
+        self.advanced.add_widget(self.errors["augment"])
         early_row = QHBoxLayout()
         early_row.addWidget(self.early_stop)
         early_row.addWidget(self.patience)
         early_row.addStretch(1)
-        layout.addLayout(early_row)
-        layout.addWidget(self.errors["patience"])
+        self.advanced.add_layout(early_row)
+        self.advanced.add_widget(self.errors["patience"])
+        layout.addWidget(self.advanced)
         self.set_settings(TrainSettings.for_mode("head"))
 
     def set_settings(self, s: TrainSettings) -> None:
@@ -238,7 +261,6 @@ def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
 def _error_label() -> QLabel:
     label = QLabel()
     label.setObjectName("fieldError")
-    label.setStyleSheet("color:#B3400A;")
     label.setWordWrap(True)
     label.hide()
     return label
@@ -283,6 +305,8 @@ class TrainingView(QWidget):
         plots = QGridLayout()
         plots.addWidget(self.loss_plot, 0, 0)
         plots.addWidget(self.acc_plot, 0, 1)
+        explain(self.loss_plot, "Loss curves")
+        explain(self.acc_plot, "Accuracy curves")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.progress)
@@ -302,6 +326,7 @@ class TrainingView(QWidget):
         self._compare = list(compare or [])
         self._run = 0
         self._train_epoch_loss = []
+        self.divergence_mark: tuple[float, float] | None = None
         self._compare_lines = []
         for plot in (self.loss_plot, self.acc_plot):
             plot.clear_series()
@@ -386,6 +411,7 @@ class TrainingView(QWidget):
             self._show_epoch(ev)
         elif kind == "diverged":
             self.status.setText(ev["message"])
+            self._mark_divergence(ev)
         elif kind == "early_stop":
             self.status.setText(
                 f"Stopped early after epoch {ev['epoch']}: validation loss had not improved for "
@@ -415,6 +441,17 @@ class TrainingView(QWidget):
             self.loss_plot.shade(
                 e0, e1, "Validation loss rose while training loss fell: memorizing"
             )
+
+    def _mark_divergence(self, ev: dict) -> None:
+        """A vermillion star on the loss curve where the loss blew up (at the last finite loss)."""
+        if self._compare:
+            return
+        _, losses = self.loss_plot.data(TRAIN_STEP)
+        finite = [v for v in losses if np.isfinite(v)]
+        y = finite[-1] if finite else 1.0
+        x = float(ev.get("epoch", 0.0))
+        self.divergence_mark = (x, y)
+        self.loss_plot.mark_point(x, y, "loss blew up here", OKABE_ITO[3])
 
     def show_result(self, metrics: dict, stopped: bool, diverged: str) -> None:
         self.progress.setValue(1000)

@@ -28,6 +28,8 @@ from lab.core.diffusion.toy2d import (
 )
 from lab.core.settings import SettingsError
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.column import ScrollColumn
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
@@ -175,7 +177,9 @@ class ToyPanel(QWidget):
         note.setWordWrap(True)
         self.loss_plot = LivePlot("Training loss", "step", "loss (MSE of the noise)")
         self.loss_plot.add_series("loss", 0)
-        left = QVBoxLayout()
+        left_box = QWidget()
+        left = QVBoxLayout(left_box)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(heading)
         left.addWidget(note)
         left.addLayout(form)
@@ -199,8 +203,42 @@ class ToyPanel(QWidget):
         right.addWidget(self.canvas, 1)
         right.addLayout(transport)
 
+        explain(self.shape, "Target shape")
+        explain(
+            self.clear_button,
+            "Clear drawing",
+            "Rub out the shape you drew on the plot, to draw a new one.",
+        )
+        explain(self.train_steps, "Training steps")
+        explain(self.points, "Number of points")
+        explain(self.path_kind, "Paths")
+        explain(
+            self.trails,
+            "Show trails",
+            "Draw the path each point took from noise to the shape.",
+        )
+        explain(self.train_button, "Train")
+        explain(self.stop_button, "Stop training")
+        explain(
+            self.loss_plot,
+            "Training loss",
+            "How wrong the tiny model's noise guesses are, step by step; lower is better.",
+        )
+        explain(
+            self.canvas,
+            "Points and target shape",
+            "The grey dots are the shape to learn, the blue dots the generated points. Drag with "
+            "the mouse to draw your own shape (Draw your own in the shape list).",
+        )
+        explain(self.play_button, "Play")
+        explain(
+            self.scrubber,
+            "Denoising step",
+            "Move through the steps that turn noise into the shape; nothing is recomputed.",
+        )
+
         top = QHBoxLayout()
-        top.addLayout(left, 2)
+        top.addWidget(ScrollColumn(left_box, chars=30), 2)  # scrolls rather than squeezes
         top.addLayout(right, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
@@ -293,11 +331,24 @@ class ToyPanel(QWidget):
             self.loss_plot.append("loss", ev["step"], ev["loss"])
             self.progress.setValue(ev["step"])
         elif kind == "fit":
-            pts = ev["points"]
-            self.canvas.points_item.setData(pts[:, 0], pts[:, 1])
-            self.fit_label.setText(self._fit_text(ev["fit"], ev["seconds"]))
+            if getattr(self, "frozen", False):
+                self._held = ev
+            else:
+                self._draw_fit(ev)
         elif kind == "flow":
             self.status_message.emit("Tracing the points from noise to the shape…")
+
+    def _draw_fit(self, ev: dict) -> None:
+        pts = ev["points"]
+        self.canvas.points_item.setData(pts[:, 0], pts[:, 1])
+        self.fit_label.setText(self._fit_text(ev["fit"], ev["seconds"]))
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze plots (View menu): keep training, stop redrawing the points; catch up after."""
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self._draw_fit(held)
 
     @staticmethod
     def _fit_text(fit: float, seconds: float) -> str:
@@ -320,7 +371,8 @@ class ToyPanel(QWidget):
         self._update_buttons()
         self.show_step(0)
         self.status_message.emit("Trained. Press Play to watch the points flow.")
-        self.toggle_play()
+        if self.isVisible():  # a result that arrives while another tab is shown waits for Play
+            self.toggle_play()
 
     def _on_error(self, message: str) -> None:
         self.notice.show_message(message, "error")

@@ -10,6 +10,7 @@ from lab.core.labs.gan import train_gan
 from lab.core.labs.toy_data import SHAPE_TITLES, SHAPES, sample_drawn, sample_shape
 from lab.ui.labs.common import LabPanel, heat_image, plot_area
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
 EXTENT = 2.0
@@ -61,6 +62,21 @@ class GanPanel(LabPanel):
         grid = QGridLayout()
         grid.addWidget(self.map, 0, 0)
         grid.addWidget(self.loss_plot, 0, 1)
+        explain(self.shape_box, "Real shape")
+        explain(self.train_button, "Train")
+        explain(self.stop_button, "Stop", "Stop training the two networks.")
+        explain(
+            self.map,
+            "Real and fake points",
+            "Grey: real points from the shape. Orange: the forger's fakes. The shading is where "
+            "the detective thinks points are real.",
+        )
+        explain(
+            self.loss_plot,
+            "Losses",
+            "How well the forger and the detective are doing at each step; in a good run "
+            "neither wins for long.",
+        )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)
@@ -110,8 +126,23 @@ class GanPanel(LabPanel):
         self.first_distance = None
         self.runner.start(lambda stop: train_gan(target, steps=steps, stop=stop))
 
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze plots (View menu): keep training, stop redrawing the map; catch up after."""
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self._draw_map(held)
+
     def _on_progress(self, ev: dict) -> None:
         self.last = ev
+        self.loss_plot.append("discriminator", ev["step"], ev["d_loss"])
+        self.loss_plot.append("generator", ev["step"], ev["g_loss"])
+        if getattr(self, "frozen", False):
+            self._held = ev
+        else:
+            self._draw_map(ev)
+
+    def _draw_map(self, ev: dict) -> None:
         fake = ev["fake"]
         self.fake_item.setData(fake[:, 0], fake[:, 1])
         if self.heat is not None:
@@ -119,14 +150,14 @@ class GanPanel(LabPanel):
         self.heat = heat_image(ev["grid"], (-EXTENT, EXTENT, -EXTENT, EXTENT), "cividis")
         self.heat.setLevels((0, 1))
         self.map.addItem(self.heat)
-        self.loss_plot.append("discriminator", ev["step"], ev["d_loss"])
-        self.loss_plot.append("generator", ev["step"], ev["g_loss"])
         if self.first_distance is None:
             self.first_distance = ev["distance"]
         self.status.setText(
             f"Step {ev['step']}: fake points are on average {ev['distance']:.2f} from the nearest "
             f"real point (it started at {self.first_distance:.2f})."
         )
+        if ev.get("diverged"):
+            self.notice.show_message(ev["diverged"], "warning")
 
     # Drawing a shape with the mouse.
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)

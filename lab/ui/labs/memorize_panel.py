@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from lab.core.labs.memorize import memorize_vs_generalize
 from lab.ui.labs.common import LabPanel, plot_area
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
 SERIES = (
@@ -49,10 +50,27 @@ class MemorizePanel(LabPanel):
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
+        for plot in self.points.values():
+            plot.setMinimumSize(240, 200)  # two rows of plots must fit a 768-pixel screen
         grid = QGridLayout()
         grid.addWidget(self.plot, 0, 0, 1, 2)
         grid.addWidget(self.points["true"], 1, 0)
         grid.addWidget(self.points["shuffled"], 1, 1)
+        explain(self.train_button, "Train both")
+        explain(self.stop_button, "Stop", "Stop training both networks.")
+        explain(
+            self.plot,
+            "Accuracy while training",
+            "Training and test accuracy of both networks: with shuffled labels the network can "
+            "still learn the training points by heart, but it gets the test points wrong.",
+        )
+        for key, plot in self.points.items():
+            explain(
+                plot,
+                "True labels" if key == "true" else "Shuffled labels",
+                "The training points coloured by their label"
+                + ("." if key == "true" else ", shuffled at random so there is no rule to learn."),
+            )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)
@@ -78,6 +96,8 @@ class MemorizePanel(LabPanel):
     def _on_progress(self, ev: dict) -> None:
         for key, label, _, _ in SERIES:
             self.plot.append(label, ev["step"], ev[key])
+        if ev.get("diverged"):
+            self.notice.show_message(ev["diverged"], "warning")
 
     def _on_result(self, r: dict) -> None:
         if "x_train" not in r:
@@ -98,6 +118,9 @@ class MemorizePanel(LabPanel):
                     )
                 )
         self.last = r
+        if "true_train" not in r:  # stopped before the first measurement
+            self.result.setText("Stopped before the first check of accuracy.")
+            return
         self.result.setText(
             f"Training accuracy: true labels {r['true_train']:.0%}, shuffled {r['shuffled_train']:.0%}. "
             f"Validation accuracy: true labels <b>{r['true_val']:.0%}</b>, shuffled <b>{r['shuffled_val']:.0%}</b> "

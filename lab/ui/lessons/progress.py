@@ -30,7 +30,9 @@ class LessonProgress:
         value = self.settings.value(f"{GROUP}/{key}", [])
         if isinstance(value, str):  # one item comes back as a plain string
             value = [value] if value else []
-        return [str(v) for v in value or []]
+        if not isinstance(value, (list, tuple)):
+            return []  # a damaged settings file: start from the defaults
+        return [str(v) for v in value]
 
     def mark_started(self) -> None:
         self.settings.setValue(f"{GROUP}/started", True)

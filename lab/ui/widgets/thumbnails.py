@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QListView
 from lab.ui.worker import TaskRunner
 
 CACHE_LIMIT = 3000
+# Thumbnails asked for but not loaded yet; scrolling through 10,000 images asks for all of
+# them, so only the latest requests are kept (an item asks again when it is painted again).
+WANTED_LIMIT = 512
 
 
 def read_thumbnail(path: Path, size: int) -> QImage:
@@ -85,13 +88,16 @@ class ThumbnailModel(QAbstractListModel):
             return
         self._queued.add(path)
         self._wanted.append(path)
+        while len(self._wanted) > WANTED_LIMIT:
+            self._queued.discard(self._wanted.popleft())
         if not self.loader.running:
             self._load_more()
 
     def _load_more(self) -> None:
         if not self._wanted or self.loader.running:
             return
-        batch = [self._wanted.popleft() for _ in range(min(64, len(self._wanted)))]
+        # Newest first: what is on screen now, not what was scrolled past.
+        batch = [self._wanted.pop() for _ in range(min(64, len(self._wanted)))]
         size = self.size
 
         def load(stop):
