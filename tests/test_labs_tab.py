@@ -91,6 +91,17 @@ def test_vae_lab_decodes_where_the_cross_is(labs):
     assert a.shape == (28, 28) and abs(a.astype(int) - b.astype(int)).mean() > 5
 
 
+def test_vae_cross_moves_with_the_arrow_keys(labs, qtbot):
+    from PySide6.QtCore import Qt
+
+    panel = labs.show_lab("vae")
+    panel.cross.setPos((0.0, 0.0))
+    qtbot.keyClick(panel.map, Qt.Key.Key_Right)
+    qtbot.keyClick(panel.map, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+    x, y = panel.cross.pos()
+    assert (round(x, 3), round(y, 3)) == (0.1, 0.5)
+
+
 def test_clustering_lab_finds_the_two_made_up_classes(labs, qtbot, tmp_path):
     run_to_end(
         labs.panels["clustering"].workspace.import_tree(

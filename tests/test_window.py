@@ -207,16 +207,13 @@ def test_low_disk_gets_a_fix(monkeypatch, tmp_path):
     assert not finding.ok and "Free some space" in finding.fix
 
 
-def test_show_welcome_marks_it_seen_and_opens_lesson_one(window, qtbot, monkeypatch):
-    from lab.ui import dialogs
-
-    def fake_exec(self):
-        self._start()
-        return 1
-
-    monkeypatch.setattr(dialogs.WelcomeDialog, "exec", fake_exec)
+def test_show_welcome_marks_it_seen_and_opens_lesson_one(window, qtbot):
     window.lessons.open_lesson(window.lessons.lessons[3].id)
     window.show_welcome()
+    dialog = window.welcome_dialog
+    assert dialog.isVisible() and dialog.isModal()
+    with qtbot.waitSignal(dialog.finished, timeout=2000):
+        dialog._start()
     assert prefs.load()[0].welcome_done
     assert window.tabs.currentWidget() is window.lessons
     assert window.lessons.current.id == window.lessons.lessons[0].id
@@ -354,3 +351,40 @@ def test_go_to_actions_switch_tabs_with_ctrl_and_a_number(window):
         assert action.shortcut().toString() == f"Ctrl+{number}"
         action.trigger()
         assert window.tabs.currentIndex() == number - 1
+
+
+def test_freeze_holds_a_live_map_and_catches_up(window):
+    import numpy as np
+
+    scatter = window.embeddings.images.map
+    scatter.set_groups(np.array([0, 0, 1, 1]), ["cat", "raccoon"])
+    scatter.set_positions(np.zeros((4, 2)))
+    window.set_frozen(True)
+    moved = np.arange(8, dtype=float).reshape(4, 2)
+    scatter.set_positions(moved)  # a t-SNE step arrives while frozen
+    assert np.allclose(scatter.xy, 0)
+    window.set_frozen(False)
+    assert np.allclose(scatter.xy, moved)
+
+
+def test_freeze_holds_the_gan_map(window):
+    import numpy as np
+
+    gan = window.labs.panels["gan"]
+    ev = {
+        "step": 5,
+        "d_loss": 0.7,
+        "g_loss": 0.7,
+        "distance": 0.5,
+        "fake": np.ones((10, 2)),
+        "grid": np.zeros((8, 8)),
+    }
+    gan.first_distance = None  # as when Train starts
+    window.set_frozen(True)
+    gan._on_progress(ev)
+    x, _ = gan.fake_item.getData()
+    assert x is None or len(x) == 0
+    assert gan.loss_plot.data("generator")[0] == [5.0]  # the data still arrived
+    window.set_frozen(False)
+    x, _ = gan.fake_item.getData()
+    assert len(x) == 10

@@ -149,7 +149,12 @@ def describe_device(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
-def pick_device(preference: str = "auto") -> torch.device:
+def pick_device(preference: str | None = None) -> torch.device:
+    """The device to compute on: the Settings choice (auto / cpu / gpu) unless one is given."""
+    if preference is None:
+        from lab.core import prefs
+
+        preference = prefs.current().device
     if preference in ("auto", "gpu") and torch.cuda.is_available():
         return torch.device("cuda")
     if (

@@ -9,10 +9,13 @@ APP_NAME = "ml-lab"
 
 
 def data_dir() -> Path:
-    """The user's data directory; LAB_DATA_DIR overrides it (tests, portable installs)."""
+    """The user's data directory: LAB_DATA_DIR (tests, portable installs), else the folder
+    chosen in Settings, else the usual place for this system."""
     override = os.environ.get("LAB_DATA_DIR")
     if override:
         path = Path(override)
+    elif chosen := _chosen_data_dir():
+        path = chosen
     else:
         from platformdirs import user_data_dir
 
@@ -42,3 +45,10 @@ def models_dir() -> Path:
 
 def assets_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "assets"
+
+
+def _chosen_data_dir() -> Path | None:
+    from lab.core import prefs
+
+    value = prefs.current().data_dir
+    return Path(value).expanduser() if value else None

@@ -6,41 +6,66 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from lab.ui.theme import BASE_POINT_SIZE
-
+# A template: $names are colours of the current theme (lab.ui.appearance.Theme) and sizes
+# of the current scale; every font-size is multiplied by the scale when it is applied.
 STYLE = """
 QLabel#heading { font-size: 15pt; font-weight: 600; margin-top: 4px; }
-QLabel#note { color: #444444; }
+QLabel#note { color: $note_text; }
+QLabel#fieldError { color: $error_text; }
 QLabel#result { font-size: 13pt; }
-QPushButton { padding: 5px 12px; }
-QPushButton#primary { font-weight: 600; padding: 6px 22px; }
+QToolTip { color: $tooltip_text; background: $tooltip_base; border: 1px solid $border; }
+QPushButton, QToolButton {
+    color: $button_text; background: $button; border: 1px solid $border;
+    border-radius: $radius; padding: $pad_y $pad_x; }
+QPushButton:hover, QToolButton:hover { border-color: $text; }
+QPushButton:pressed, QPushButton:checked, QToolButton:pressed, QToolButton:checked {
+    background: $alt_base; border-color: $text; }
+QPushButton:disabled, QToolButton:disabled { color: $disabled_text; }
+QPushButton#primary {
+    font-weight: 600; color: $primary_text; background: $primary; border-color: $primary;
+    padding: $primary_pad_y $primary_pad_x; min-height: $primary_height; }
+QPushButton#primary:disabled { color: $disabled_text; background: $button; border-color: $border; }
+QPushButton:focus, QToolButton:focus { border: 2px solid $focus; padding: $fpad_y $fpad_x; }
+QPushButton#primary:focus {
+    border: 2px solid $focus; padding: $primary_fpad_y $primary_fpad_x; }
+QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus, QTextEdit:focus,
+QPlainTextEdit:focus, QAbstractItemView:focus { border: 2px solid $focus; }
+QCheckBox, QRadioButton { border: 2px solid transparent; border-radius: 3px; padding: 1px; }
+QCheckBox:focus, QRadioButton:focus { border: 2px solid $focus; }
+QTabBar::tab:focus { border: 2px solid $focus; }
+QSlider:focus { border: 2px solid $focus; border-radius: 3px; }
 """
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
+    """The application with ML Lab's look: the system's light or dark theme at 100 %."""
+    from lab.ui.appearance import appearance
+
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("ML Lab")
     app.setOrganizationName("ML Lab")
-    font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE)
-    app.setFont(font)
-    app.setStyleSheet(STYLE)
+    appearance().apply(app, theme="system")
     return app
 
 
 def run_window(
     tab: str | None = None, screenshot: Path | None = None, lesson: str | None = None
 ) -> int:
+    """Show the window at once with the Lessons tab; the tabs that need PyTorch are built
+    as soon as it has loaded in the background (LAB_EAGER_START=1: all before showing)."""
+    import os
+
     app = make_app()
     from lab.core.runtime import tune_allocator
     from lab.ui.main_window import MainWindow
 
     tune_allocator()
-
-    window = MainWindow()
+    trace = os.environ.get("LAB_STARTUP_TRACE") == "1"
+    window = MainWindow(lazy=os.environ.get("LAB_EAGER_START") != "1")
+    if window.prefs_warnings:
+        window.activity_label.setText(window.prefs_warnings[0])
     if tab and not window.show_tab(tab):
         names = ", ".join(window.tab_names())
         print(f"There is no tab called '{tab}'. The tabs are: {names}.", file=sys.stderr)
@@ -49,9 +74,20 @@ def run_window(
     if lesson and not _open_lesson(window, lesson):
         window.close()
         return 2
-    window.show()
-    if screenshot is None:
-        _preload_in_background(window)
+    if window.prefs.presentation or window.prefs.theme != "system":
+        window.apply_look()
+    if trace:
+        _trace_startup(window)
+    if window.prefs.fullscreen and screenshot is None:
+        window.fullscreen_action.setChecked(True)
+        window.showFullScreen()
+    else:
+        window.show()
+    preload = screenshot is None
+    window.ready.connect(lambda: _when_ready(window, preload))
+    window.finish_loading()
+    if window.is_ready:
+        _when_ready(window, preload)
     if screenshot is not None:
         status = {"code": 1}
 
@@ -63,11 +99,51 @@ def run_window(
             window.close()
             app.quit()
 
-        # Give thumbnails and layouts a moment to settle, then render.
-        QTimer.singleShot(1200, grab)
+        # Once every tab is built, give thumbnails and layouts a moment to settle, then render.
+        if window.is_ready:
+            QTimer.singleShot(1200, grab)
+        else:
+            window.ready.connect(lambda: QTimer.singleShot(1200, grab))
         app.exec()
         return _exit_cleanly(status["code"])
+    if not window.prefs.welcome_done:
+        QTimer.singleShot(0, window.show_welcome)
     return _exit_cleanly(app.exec())
+
+
+def _when_ready(window, preload: bool) -> None:
+    from lab.ui.main_window import _apply_threads
+
+    _apply_threads(window.prefs)
+    if preload and not getattr(window, "_preloading", False):
+        window._preloading = True
+        _preload_in_background(window)
+
+
+def _trace_startup(window) -> None:
+    """For benchmarks/startup.py: print when the window has first painted and when every tab
+    is ready (wall-clock seconds, compared with the time the benchmark started us)."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+            if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+                self.seen = True
+                QTimer.singleShot(0, lambda: print(f"first_window {time.time():.4f}", flush=True))
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
+
+    def ready() -> None:
+        print(f"ready {time.time():.4f}", flush=True)
+
+    if window.is_ready:
+        QTimer.singleShot(0, ready)
+    else:
+        window.ready.connect(ready)
 
 
 def _exit_cleanly(code: int) -> int:
@@ -104,6 +180,7 @@ def _preload_in_background(window) -> None:
     from lab.ui.worker import TaskRunner
 
     runner = TaskRunner(window)
+    runner.unstoppable = True
 
     def task(stop):
         preload_models()

@@ -40,6 +40,7 @@ from lab.core.inference import (
     classify_folder,
     write_csv,
 )
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.widgets.picture_view import array_to_qimage
 from lab.ui.worker import TaskRunner
@@ -221,10 +222,24 @@ class BatchPanel(QWidget):
         self.filter_column.currentIndexChanged.connect(self._apply_filter)
         self.only_mistakes.toggled.connect(self._apply_filter)
         filters = QHBoxLayout()
-        filters.addWidget(QLabel("Show"))
+        show_label = QLabel("&Show")
+        filters.addWidget(show_label)
         filters.addWidget(self.filter_text, 1)
         filters.addWidget(self.filter_column)
         filters.addWidget(self.only_mistakes)
+
+        explain(
+            self.filter_text,
+            "Filter the table",
+            "Show only the rows that contain these words, for example a class name.",
+            label=show_label,
+        )
+        explain(self.filter_column, "Filter column", "Which column the filter words must be in.")
+        explain(
+            self.only_mistakes,
+            "Only mistakes and problems",
+            "Hide the pictures the model got right, leaving its mistakes and unreadable files.",
+        )
 
         self.model = BatchResultsModel(self)
         self.proxy = BatchFilter(self)
@@ -242,6 +257,16 @@ class BatchPanel(QWidget):
         header.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(PICTURE, THUMB_SIZE + 20)
         header.setSectionResizeMode(PROBLEM, QHeaderView.ResizeMode.Stretch)
+
+        explain(
+            self.table,
+            "Results table",
+            "One row per picture in the folder: the model's answer, how sure it was and, when the "
+            "folder has class subfolders, whether it was right. Click a column title to sort.",
+        )
+        explain(self.folder_button, "Classify a folder")
+        explain(self.cancel_button, "Cancel")
+        explain(self.export_button, "Export CSV")
 
         self.summary_label = QLabel()
         self.summary_label.setObjectName("result")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from lab.core import paths as lab_paths
 from lab.core.starter import download_starter
 from lab.core.workspace import ImportReport, Workspace, WorkspaceError
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.widgets.thumbnails import ThumbnailGrid, read_thumbnail
 from lab.ui.worker import TaskRunner
@@ -146,6 +147,7 @@ class DataPanel(QWidget):
 
         self.notice = Notice()
         self.grid_label = QLabel()
+        self.grid_label.setWordWrap(True)  # fits at presentation sizes
         self.grid = ThumbnailGrid(80)
         self.grid.setAcceptDrops(True)
         self.grid.setToolTip("The selected class's images. Drop more here to add them.")
@@ -154,6 +156,24 @@ class DataPanel(QWidget):
         self.grid.dragEnterEvent = self._grid_drag_enter  # type: ignore[method-assign]
         self.grid.dragMoveEvent = self._grid_drag_enter  # type: ignore[method-assign]
         self.grid.dropEvent = self._grid_drop  # type: ignore[method-assign]
+
+        explain(
+            self.class_list,
+            "Classes",
+            description=(
+                "Your classes, one per kind of picture, with how many images each has. Pick one to "
+                "see its images below; drop files or folders on a class to add them to it."
+            ),
+        )
+        explain(self.new_button, "New class")
+        explain(self.rename_button, "Rename class")
+        explain(self.delete_button, "Delete class")
+        explain(self.add_button, "Add images")
+        explain(self.starter_button, "Starter images")
+        explain(
+            self.cancel_button, "Cancel import", "Stop adding images; the ones already added stay."
+        )
+        explain(self.grid, "Images in the selected class")
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)

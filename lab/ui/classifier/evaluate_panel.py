@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from lab.core.classifier import Classifier
 from lab.core.evaluation import Evaluation, evaluate_images, relabel_image, remove_image
 from lab.core.workspace import Workspace, WorkspaceError
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.widgets.thumbnails import ThumbnailGrid, read_thumbnail
 from lab.ui.worker import TaskRunner
@@ -94,6 +95,7 @@ class EvaluatePanel(QWidget):
             "Each cell: how many images, and their share of the row (the true class)."
         )
         self.matrix_note.setObjectName("note")
+        self.matrix_note.setWordWrap(True)  # fits at presentation sizes
         self.cell_label = QLabel("Click a cell to see its images.")
         self.cell_grid = ThumbnailGrid(72)
         self.cell_grid.setAccessibleName("Images in the chosen cell")
@@ -145,10 +147,30 @@ class EvaluatePanel(QWidget):
             "Delete ML Lab's copy of the selected image (your original file stays)"
         )
         self.remove_button.clicked.connect(self.remove_selected)
-        fix_row = QHBoxLayout()
-        fix_row.addWidget(self.move_to, 1)
-        fix_row.addWidget(self.move_button)
-        fix_row.addWidget(self.remove_button)
+        explain(self.check_button, "Check this model on all my images")
+        explain(self.matrix, "Confusion matrix")
+        explain(
+            self.cell_grid,
+            "Images in the chosen cell",
+            "The images in the cell you picked in the confusion matrix: a true class and what the "
+            "model said.",
+        )
+        explain(
+            self.hard,
+            "Hardest images",
+            "The images the model got most wrong, worst first. Select one to move it to another "
+            "class or remove it.",
+        )
+        explain(self.move_to, "Move to class")
+        explain(self.move_button, "Move to this class")
+        explain(self.remove_button, "Remove from my images")
+        # Two rows: three controls side by side are too wide for half a projected screen.
+        move_row = QHBoxLayout()
+        move_row.addWidget(self.move_to, 1)
+        move_row.addWidget(self.move_button)
+        fix_row = QVBoxLayout()
+        fix_row.addLayout(move_row)
+        fix_row.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -34,6 +35,8 @@ from lab.core.images import ImageError, is_image_name
 from lab.core.workspace import Workspace
 from lab.ui.diffusion.pictures import ImageView
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.column import ScrollColumn
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 
 TIMESTEPS = 1000
@@ -91,7 +94,7 @@ class ForwardPanel(QWidget):
         self.play_button.setToolTip("Animate t from 0 to T")
         self.t_label = QLabel()
         self.t_label.setObjectName("result")
-        self.t_label.setMinimumWidth(200)
+        self.t_label.setWordWrap(True)  # one line under the slider; two at 200 %
 
         self.view = ImageView("x_t", size=260)
         self.plot = pg.PlotWidget()
@@ -114,9 +117,44 @@ class ForwardPanel(QWidget):
         self.strip_views = [ImageView("", size=64) for _ in range(STRIP)]
         strip = QGridLayout()
         for i, v in enumerate(self.strip_views):
+            # Square pictures as tall as the row's share of the height, not as its width:
+            # eight width-high pictures would push the page past a 768-pixel screen.
+            v.picture.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             strip.addWidget(v, 0, i)
 
-        left = QVBoxLayout()
+        explain(self.source, "Picture source")
+        explain(self.index, "Picture number")
+        explain(self.open_button, "Open image")
+        explain(self.schedule, "Noise schedule")
+        explain(
+            self.curve,
+            "What to plot",
+            "Pick the curve on the right: how much of the picture is kept at each step, or the "
+            "signal-to-noise ratio.",
+        )
+        explain(self.seed, "Noise seed")
+        explain(self.slider, "Timestep")
+        explain(self.play_button, "Play noising")
+        explain(
+            self.view,
+            "Noisy picture",
+            "The picture after t steps of adding noise: x_t. Move the timestep slider to change t.",
+        )
+        explain(
+            self.plot,
+            "Noise schedule plot",
+            "How much of the picture survives at each timestep t; the red dot is the t you chose.",
+        )
+        for i, view in enumerate(self.strip_views):
+            explain(
+                view,
+                f"Noisy picture {i + 1} of {len(self.strip_views)}",
+                "The same picture at evenly spaced timesteps, from clean to almost pure noise.",
+            )
+
+        left_box = QWidget()
+        left = QVBoxLayout(left_box)
+        left.setContentsMargins(0, 0, 0, 0)
         heading = QLabel("Forward diffusion: adding noise")
         heading.setObjectName("heading")
         left.addWidget(heading)
@@ -131,18 +169,18 @@ class ForwardPanel(QWidget):
         left.addStretch(1)
 
         top = QHBoxLayout()
-        top.addLayout(left, 1)
+        top.addWidget(ScrollColumn(left_box, chars=30, max_chars=44), 1)
         top.addWidget(self.view, 2)
         top.addWidget(self.plot, 2)
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
         controls.addWidget(self.slider, 1)
-        controls.addWidget(self.t_label)
         strip_title = QLabel("The same picture at evenly spaced steps")
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
         layout.addLayout(top, 3)
         layout.addLayout(controls)
+        layout.addWidget(self.t_label)
         layout.addWidget(strip_title)
         layout.addLayout(strip, 1)
 

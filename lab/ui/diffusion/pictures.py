@@ -33,7 +33,7 @@ class _SquareLabel(QLabel):
         self.setSizePolicy(policy)
 
     def hasHeightForWidth(self) -> bool:
-        return True
+        return self.sizePolicy().hasHeightForWidth()  # a caller may ask for plain Expanding
 
     def heightForWidth(self, width: int) -> int:
         return width
@@ -90,6 +90,7 @@ class SampleGrid(QWidget):
         self.labels: list[str] = []
         self.selected = 0
         self.setToolTip("Click a sample to look at it closely")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # arrow keys pick a sample
 
     @property
     def count(self) -> int:
@@ -147,3 +148,19 @@ class SampleGrid(QWidget):
                 self.set_selected(i)
                 self.sample_clicked.emit(i)
                 return
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Arrow keys move the selection, as a click would, so the grid works without a mouse."""
+        cols = self._layout()[0]
+        step = {
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Up: -cols,
+            Qt.Key.Key_Down: cols,
+        }.get(event.key())
+        if step is None or not self._images:
+            super().keyPressEvent(event)
+            return
+        index = min(max(self.selected + step, 0), len(self._images) - 1)
+        self.set_selected(index)
+        self.sample_clicked.emit(index)

@@ -37,6 +37,8 @@ from lab.core.diffusion.sampling import (
 from lab.core.diffusion.weights import DiffusionModelError, ImageDenoiser, load_shipped
 from lab.core.settings import SettingsError
 from lab.ui.diffusion.pictures import ImageView, SampleGrid
+from lab.ui.widgets.advanced import AdvancedSection
+from lab.ui.widgets.help import explain as explain_widget
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -118,20 +120,25 @@ class ReversePanel(QWidget):
         form = QFormLayout()
         form.addRow("Model", self.model_box)
         form.addRow("Samples", self.samples)
-        form.addRow("Seed", self.seed)
         form.addRow("Class", self.class_box)
+        # Seed, guidance, sampler and steps fold away under "Advanced" in presentation mode.
+        self.advanced = AdvancedSection("Advanced settings")
+        advanced_form = QFormLayout()
+        advanced_form.addRow("Seed", self.seed)
         g = QHBoxLayout()
         g.addWidget(self.guidance, 1)
         g.addWidget(self.guidance_label)
-        form.addRow("Guidance", g)
-        form.addRow("Sampler", self.sampler)
-        form.addRow("Steps", self.steps)
+        advanced_form.addRow("Guidance", g)
+        advanced_form.addRow("Sampler", self.sampler)
+        advanced_form.addRow("Steps", self.steps)
+        self.advanced.add_layout(advanced_form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
 
         heading = QLabel("Reverse diffusion: making pictures")
         heading.setObjectName("heading")
+        heading.setWordWrap(True)  # fits the column at presentation sizes
         note = QLabel(
             "Start from pure noise. At each step the model predicts the noise ε in the picture, "
             "which gives a guess of the clean picture x₀, and the sampler takes a small step "
@@ -143,6 +150,7 @@ class ReversePanel(QWidget):
         left.addWidget(heading)
         left.addWidget(note)
         left.addLayout(form)
+        left.addWidget(self.advanced)
         left.addLayout(buttons)
         left.addWidget(self.progress)
         self.info = QLabel()
@@ -197,6 +205,35 @@ class ReversePanel(QWidget):
             transport.addWidget(w)
         transport.addWidget(self.scrubber, 1)
         transport.addWidget(self.step_label)
+
+        explain_widget(self.model_box, "Model")
+        explain_widget(self.samples, "Number of samples")
+        explain_widget(self.seed, "Seed")
+        explain_widget(self.class_box, "Class to generate")
+        explain_widget(self.guidance, "Guidance strength")
+        explain_widget(
+            self.sampler,
+            "Sampler",
+            "How the noise is taken away: DDIM takes fewer, larger steps; DDPM takes every step "
+            "and adds a little fresh noise each time.",
+        )
+        explain_widget(self.steps, "Denoising steps")
+        explain_widget(self.generate_button, "Generate")
+        explain_widget(self.stop_button, "Stop generating")
+        explain_widget(
+            self.grid,
+            "Generated samples",
+            "The pictures made from noise. Click one, or use the arrow keys, to look at it "
+            "closely on the right.",
+            focus=True,
+        )
+        explain_widget(self.x_view, "Picture at this step")
+        explain_widget(self.eps_view, "Predicted noise")
+        explain_widget(self.x0_view, "Predicted clean picture")
+        explain_widget(self.back_button, "Step back")
+        explain_widget(self.play_button, "Play denoising")
+        explain_widget(self.forward_button, "Step forward")
+        explain_widget(self.scrubber, "Denoising step")
 
         top = QHBoxLayout()
         top.addLayout(left, 2)

@@ -26,6 +26,7 @@ from lab.core.features import FeatureCache
 from lab.core.workspace import Workspace
 from lab.ui.embeddings.common import heading, note
 from lab.ui.embeddings.scatter import ScatterMap
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -99,7 +100,9 @@ class ComparePanel(QWidget):
         self.progress.setMaximumWidth(260)
         self.status = note()
         row = QHBoxLayout()
-        row.addWidget(QLabel("Map"))
+        map_label = QLabel("Map")
+        map_label.setBuddy(self.method_box)
+        row.addWidget(map_label)
         row.addWidget(self.method_box)
         row.addWidget(self.compare_button)
         row.addWidget(self.stop_button)
@@ -114,6 +117,21 @@ class ComparePanel(QWidget):
         self.score_labels = {side: QLabel("separation: –") for side in SIDES}
         for label in self.score_labels.values():
             label.setObjectName("result")
+        explain(
+            self.method_box,
+            "Map method",
+            "How the many numbers per image are squeezed onto a flat map: PCA is instant, "
+            "t-SNE keeps close neighbours together.",
+        )
+        explain(self.compare_button, "Compare")
+        explain(self.stop_button, "Stop", "Stop making the maps.")
+        for side in SIDES:
+            explain(
+                self.maps[side],
+                f"Map {side} training",
+                "Your images placed by the pretrained network's features (before) or by your "
+                "trained model's (after); better training pulls each class into its own group.",
+            )
         sides = QHBoxLayout()
         for side in SIDES:
             col = QVBoxLayout()

@@ -40,6 +40,9 @@ from lab.core.images import IMAGE_SUFFIXES
 from lab.core.workspace import Workspace
 from lab.ui.embeddings.common import ScoredList, heading, load_thumbnails, note
 from lab.ui.embeddings.scatter import ScatterMap
+from lab.ui.widgets.advanced import AdvancedSection
+from lab.ui.widgets.column import ScrollColumn
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.widgets.thumbnails import ThumbnailGrid, read_thumbnail
 from lab.ui.worker import TaskRunner
@@ -147,8 +150,12 @@ class ImageMapPanel(QWidget):
         form = QFormLayout()
         form.addRow("Network", self.source_box)
         form.addRow("Map", self.method_box)
-        form.addRow("Perplexity", self.perplexity)
-        form.addRow("Iterations", self.iterations)
+        # t-SNE's knobs fold away under "Advanced" in presentation mode.
+        self.advanced = AdvancedSection("Advanced settings")
+        advanced_form = QFormLayout()
+        advanced_form.addRow("Perplexity", self.perplexity)
+        advanced_form.addRow("Iterations", self.iterations)
+        self.advanced.add_layout(advanced_form)
 
         self.compute_button = QPushButton("Compute map")
         self.compute_button.setObjectName("primary")
@@ -211,6 +218,7 @@ class ImageMapPanel(QWidget):
             )
         )
         c.addLayout(form)
+        c.addWidget(self.advanced)
         c.addLayout(buttons)
         c.addWidget(self.progress)
         c.addWidget(self.status)
@@ -220,8 +228,6 @@ class ImageMapPanel(QWidget):
         c.addWidget(note("Or drop an image file on the map."))
         c.addWidget(self.notice)
         c.addStretch(1)
-        controls.setMinimumWidth(280)
-        controls.setMaximumWidth(380)
 
         self.map = ScatterMap(empty_text="Press Compute map to see your images here.")
         self.map.hovered.connect(self._on_hover)
@@ -239,6 +245,34 @@ class ImageMapPanel(QWidget):
         self.neighbours = ScoredList(64)
         self.selection_title = heading("Selected images")
         self.selection = ThumbnailGrid(72)
+        explain(self.source_box, "Network")
+        explain(self.method_box, "Map method")
+        explain(self.perplexity, "Perplexity")
+        explain(self.iterations, "Iterations")
+        explain(self.compute_button, "Compute map")
+        explain(self.stop_button, "Stop")
+        explain(self.points_radio, "Show points", "Draw each image as a coloured dot.")
+        explain(self.thumbs_radio, "Show pictures", "Draw each image as a small picture.")
+        explain(self.size_slider, "Picture size")
+        explain(self.color_box, "Colour by")
+        explain(self.select_box, "Mouse drag")
+        explain(self.place_button, "Place a new image")
+        explain(
+            self.map,
+            "Image map",
+            "Each image as a point: images the network finds similar land close together. "
+            "Point at one to see it, click it to list its nearest neighbours.",
+        )
+        explain(
+            self.neighbours,
+            "Nearest neighbours",
+            "The images most similar to the one you clicked, closest first, with their similarity.",
+        )
+        explain(
+            self.selection,
+            "Selected images",
+            "The images inside the area you dragged on the map.",
+        )
         info = QWidget()
         i = QVBoxLayout(info)
         i.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -248,8 +282,6 @@ class ImageMapPanel(QWidget):
         i.addWidget(self.neighbours, 2)
         i.addWidget(self.selection_title)
         i.addWidget(self.selection, 1)
-        info.setMinimumWidth(260)
-        info.setMaximumWidth(340)
 
         centre = QWidget()
         m = QVBoxLayout(centre)
@@ -257,9 +289,12 @@ class ImageMapPanel(QWidget):
         m.addWidget(self.map, 1)
         m.addWidget(self.map_note)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(controls)
+        # Both side columns scroll rather than squeeze when the font is large.
+        splitter.addWidget(ScrollColumn(controls, chars=26, max_chars=36))
         splitter.addWidget(centre)
-        splitter.addWidget(info)
+        splitter.addWidget(ScrollColumn(info, chars=22, max_chars=30))
+        splitter.setCollapsible(0, False)
+        splitter.setCollapsible(2, False)
         splitter.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

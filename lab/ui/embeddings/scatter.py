@@ -352,7 +352,18 @@ class ScatterMap(pg.PlotWidget):
             self.setLabel(axis, name)  # (setLabel also shows the axis)
             self.showAxis(axis, names is not None)
 
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze plots (View menu): a live t-SNE goes on, the map waits; catch up after."""
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self.set_positions(*held)
+
     def set_positions(self, xy: np.ndarray, autorange: bool = True) -> None:
+        if getattr(self, "frozen", False) and len(xy) == len(self.xy):
+            self._held = (xy, autorange)  # a live t-SNE step: wait (a new map still shows)
+            return
+        self._held = None
         self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         self.empty_label.setVisible(not len(self.xy))
         self._rebuild_points()

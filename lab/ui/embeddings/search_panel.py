@@ -30,6 +30,7 @@ from lab.core.embeddings.search import (
 )
 from lab.ui.embeddings.common import heading, note
 from lab.ui.embeddings.text_model import TextModelHolder
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -96,8 +97,29 @@ class SearchPanel(QWidget):
         self.results = QTextBrowser()
         self.results.setOpenLinks(False)
         docs_row = QHBoxLayout()
-        docs_row.addWidget(QLabel("Documents"))
+        docs_label = QLabel("Documents")
+        docs_label.setBuddy(self.source_box)
+        docs_row.addWidget(docs_label)
         docs_row.addWidget(self.source_box, 1)
+        explain(
+            self.source_box,
+            "Documents to search",
+            "The texts to search: ML Lab's lessons, or a folder of your own .txt and .md files.",
+        )
+        explain(
+            self.question,
+            "Question",
+            "Ask in your own words; the search finds passages with the same meaning, even "
+            "without the same words. Press Enter to search.",
+        )
+        explain(
+            self.search_button, "Search", "Find the passages closest in meaning to your question."
+        )
+        explain(
+            self.results,
+            "Search results",
+            "The passages that best match your question, best first, with how close each is.",
+        )
         ask_row = QHBoxLayout()
         ask_row.addWidget(self.question, 1)
         ask_row.addWidget(self.search_button)

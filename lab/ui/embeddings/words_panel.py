@@ -21,6 +21,8 @@ from lab.core.embeddings.text_model import STARTER_WORDS, TextModel
 from lab.ui.embeddings.common import ScoredList, heading, note
 from lab.ui.embeddings.scatter import ScatterMap
 from lab.ui.embeddings.text_model import TextModelHolder
+from lab.ui.widgets.column import ScrollColumn
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
 from lab.ui.worker import TaskRunner
 
@@ -84,8 +86,28 @@ class WordsPanel(QWidget):
         buttons.addWidget(remove)
         buttons.addWidget(reset)
         method_row = QHBoxLayout()
-        method_row.addWidget(note("Map"))
+        map_label = note("Map")
+        map_label.setBuddy(self.method_box)
+        method_row.addWidget(map_label)
         method_row.addWidget(self.method_box, 1)
+
+        explain(
+            self.word_list,
+            "Words on the map",
+            "The words placed on the map. Pick one to rank the others by how close in meaning "
+            "they are.",
+        )
+        explain(
+            self.entry, "New word", "Type a word or a short phrase, then press Enter to add it."
+        )
+        explain(add, "Add word")
+        explain(remove, "Remove selected words", "Take the selected words off the map.")
+        explain(reset, "Starter words")
+        explain(
+            self.method_box,
+            "Map method",
+            "How each word's 384 numbers are squeezed onto a flat map: PCA or t-SNE.",
+        )
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -102,12 +124,22 @@ class WordsPanel(QWidget):
         lv.addLayout(method_row)
         lv.addWidget(self.model_status)
         lv.addWidget(self.notice)
-        left.setMaximumWidth(360)
 
         self.map = ScatterMap(empty_text="The words appear here once the word model has loaded.")
         self.map.clicked.connect(self.show_neighbours)
         self.neighbours_title = heading("Nearest words")
         self.neighbours = ScoredList(0)
+        explain(
+            self.map,
+            "Word map",
+            "Each word as a point: words with related meanings land close together. Click one "
+            "to list its nearest words.",
+        )
+        explain(
+            self.neighbours,
+            "Nearest words",
+            "The other words ranked by cosine similarity to the one you picked.",
+        )
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addWidget(self.neighbours_title)
@@ -117,12 +149,14 @@ class WordsPanel(QWidget):
             )
         )
         rv.addWidget(self.neighbours, 1)
-        right.setMaximumWidth(320)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        # Side columns scroll rather than squeeze at presentation sizes.
+        splitter.addWidget(ScrollColumn(left, chars=26, max_chars=36))
         splitter.addWidget(self.map)
-        splitter.addWidget(right)
+        splitter.addWidget(ScrollColumn(right, chars=22, max_chars=30))
+        splitter.setCollapsible(0, False)
+        splitter.setCollapsible(2, False)
         splitter.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

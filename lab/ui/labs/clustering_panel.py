@@ -11,6 +11,7 @@ from lab.core.labs.clustering import cluster, image_features
 from lab.core.workspace import Workspace
 from lab.ui.labs.common import LabPanel, plot_area
 from lab.ui.theme import OKABE_ITO, SYMBOLS
+from lab.ui.widgets.help import explain
 
 
 class ClusteringPanel(LabPanel):
@@ -42,6 +43,14 @@ class ClusteringPanel(LabPanel):
         row.addWidget(self.k_box)
         row.addWidget(self.run_button)
         row.addStretch(1)
+        explain(self.k_box, "Number of groups")
+        explain(self.run_button, "Find groups")
+        explain(
+            self.map,
+            "Groups map",
+            "Your images flattened onto a map (PCA of their features); colour shows the group "
+            "k-means put each image in, the marker shape its real class.",
+        )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from lab.core.labs.forgetting import forgetting_run
 from lab.core.workspace import Workspace
 from lab.ui.labs.common import LabPanel
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
 MODE_NAMES = {"head": "head only", "finetune": "whole network"}
@@ -83,6 +84,32 @@ class ForgettingPanel(LabPanel):
         grid.addWidget(self.agree_plot, 0, 0)
         grid.addWidget(self.kl_plot, 0, 1)
         grid.addWidget(self.table, 1, 0, 1, 2)
+        explain(self.epochs, "Epochs")
+        explain(
+            self.run_button,
+            "Train both ways and compare",
+            "Train head-only and whole-network on your images, then see how much each forgot "
+            "of what the network knew before.",
+        )
+        explain(self.stop_button, "Stop", "Stop training; the results so far stay.")
+        explain(
+            self.agree_plot,
+            "Agreement with the original answers",
+            "The share of photos that still get the same ImageNet answer as before training; "
+            "1 means nothing was forgotten.",
+        )
+        explain(
+            self.kl_plot,
+            "How far the old answers moved",
+            "KL divergence between the old and new ImageNet answers; higher means the network "
+            "changed its mind more.",
+        )
+        explain(
+            self.table,
+            "Answers before and after",
+            "For a few photos: the network's ImageNet answer before training and after "
+            "whole-network training.",
+        )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)

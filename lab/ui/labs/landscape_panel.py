@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from lab.core.labs import landscape
 from lab.ui.labs.common import LabPanel, heat_image, plot_area
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
 LR_MIN, LR_MAX = 1e-3, 2.0  # the slider is logarithmic between these
@@ -101,6 +102,24 @@ class LandscapePanel(LabPanel):
         plots = QGridLayout()
         plots.addWidget(self.map, 0, 0)
         plots.addWidget(self.loss_plot, 0, 1)
+        explain(self.surface_box, "Loss surface")
+        explain(self.optimizer_box, "Optimizer")
+        explain(self.lr_slider, "Learning rate")
+        explain(self.step_button, "Step")
+        explain(self.play_button, "Play")
+        explain(self.reset_button, "Reset")
+        explain(
+            self.map,
+            "Loss surface map",
+            "The loss as a coloured landscape (dark is low) and the path the optimizer takes "
+            "downhill from the start point.",
+        )
+        explain(
+            self.loss_plot,
+            "Loss at each step",
+            "The loss after each step: a steady fall is good, zig-zags or a climb mean the "
+            "learning rate is too big.",
+        )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)

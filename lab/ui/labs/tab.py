@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStacke
 
 from lab.core.workspace import Workspace
 from lab.ui.labs.common import LabPanel
+from lab.ui.widgets.help import explain
 
 
 class LabsTab(QWidget):
@@ -27,6 +28,9 @@ class LabsTab(QWidget):
         self.list.setFixedWidth(250)
         self.list.setWordWrap(True)
         self.list.setAccessibleName("Labs")
+        explain(
+            self.list, "Labs", "Pick a lab; it opens on the right. Hover a lab to read its idea."
+        )
         self.stack = QStackedWidget()
         self.panels: dict[str, LabPanel] = {}
         for panel in (

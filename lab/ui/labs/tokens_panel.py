@@ -7,8 +7,10 @@ import html
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextBrowser, QVBoxLayout
 
 from lab.core.labs.tokens import MODEL_MAX_TOKENS, summary, tokenize, vocabulary_size
+from lab.ui.appearance import appearance
 from lab.ui.labs.common import LabPanel
 from lab.ui.theme import OKABE_ITO
+from lab.ui.widgets.help import explain
 
 
 class TokensPanel(LabPanel):
@@ -34,6 +36,12 @@ class TokensPanel(LabPanel):
         self.counts = QLabel()
         self.counts.setObjectName("result")
         self.counts.setWordWrap(True)
+        explain(
+            self.editor,
+            "Text to cut into tokens",
+            "Type any text to see how it is cut into tokens.",
+        )
+        explain(self.view, "Tokens")
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)
@@ -43,6 +51,7 @@ class TokensPanel(LabPanel):
         layout.addWidget(self.notice)
         self.editor.textChanged.connect(self.update_tokens)
         self.update_tokens()
+        appearance().changed.connect(self.update_tokens)
 
     def update_tokens(self) -> None:
         text = self.editor.toPlainText()
@@ -64,7 +73,10 @@ class TokensPanel(LabPanel):
                 f'<span style="background:{color}; color:#000000; padding:2px;" title="{note}">'
                 f"&nbsp;{html.escape(t.text)}&nbsp;<sub>{t.id}</sub></span>&nbsp; "
             )
-        self.view.setHtml(f'<p style="font-size:16pt; line-height:190%;">{"".join(chips)}</p>')
+        size = appearance().pt(16)  # follows presentation mode
+        self.view.setHtml(
+            f'<p style="font-size:{size:.1f}pt; line-height:190%;">{"".join(chips)}</p>'
+        )
         s = summary(tokens)
         extra = (
             f" This model reads only the first {MODEL_MAX_TOKENS}; the rest would be cut off."

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout
 
 from lab.core.labs import vae as vae_core
 from lab.ui.labs.common import LabPanel, plot_area
 from lab.ui.theme import OKABE_ITO, SYMBOLS
+from lab.ui.widgets.help import explain
 
 MAP_POINTS = 2000
 # Ten classes: the eight Okabe–Ito colours plus grey and wine, each with its own marker.
@@ -60,6 +62,25 @@ class VaePanel(LabPanel):
         grid.addWidget(self.decoded, 1, 1)
         grid.addWidget(grid_label, 0, 2)
         grid.addWidget(self.grid_view, 1, 2)
+        explain(
+            self.map,
+            "Latent map",
+            "Each test image placed by the two numbers the encoder gives it, coloured by class. "
+            "Drag the cross, or use the arrow keys (Shift for big steps), to decode any point "
+            "of the map.",
+        )
+        self.map.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.map.installEventFilter(self)
+        explain(
+            self.decoded.ui.graphicsView,
+            "Decoded picture",
+            "The picture the decoder draws from the point under the cross.",
+        )
+        explain(
+            self.grid_view.ui.graphicsView,
+            "Decoded grid",
+            "Pictures decoded from evenly spaced points of the map: see how they morph.",
+        )
         layout = QVBoxLayout(self)
         for w in self.heading():
             layout.addWidget(w)
@@ -69,6 +90,23 @@ class VaePanel(LabPanel):
         self.model = None
         self.cross.sigPositionChanged.connect(lambda *_: self.decode_at(*self.cross.pos()))
         self.load()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        """Arrow keys move the cross: the map works without a mouse too."""
+        if obj is self.map and event.type() == QEvent.Type.KeyPress:
+            step = 0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1
+            moves = {
+                Qt.Key.Key_Left: (-step, 0),
+                Qt.Key.Key_Right: (step, 0),
+                Qt.Key.Key_Up: (0, step),
+                Qt.Key.Key_Down: (0, -step),
+            }
+            if event.key() in moves:
+                dx, dy = moves[event.key()]
+                x, y = self.cross.pos()
+                self.cross.setPos((x + dx, y + dy))
+                return True
+        return super().eventFilter(obj, event)
 
     def load(self) -> bool:
         try:

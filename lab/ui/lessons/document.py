@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QImage,
     QPainter,
     QTextBlockFormat,
@@ -25,6 +24,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit
 
 from lab.lessons import IMAGE_DIR, Lesson
+from lab.ui.appearance import appearance
 
 TEXT_POINT_SIZE = 17
 MAX_IMAGE_WIDTH = 900  # pixels on screen; the diagrams are drawn for about this width
@@ -51,10 +51,8 @@ class LessonText(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         self.setAccessibleName("Lesson text")
-        font = QFont(self.font())
-        font.setPointSize(TEXT_POINT_SIZE)
-        self.setFont(font)
-        self.document().setDefaultFont(font)
+        appearance().set_font(self, TEXT_POINT_SIZE)  # follows presentation mode
+        self.document().setDefaultFont(self.font())
         self.document().setDocumentMargin(4)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.setStyleSheet("QTextBrowser { background: white; color: #111111; }")

@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
+from lab.ui.appearance import appearance
+
 FRAME_COLOR = QColor("#D55E00")  # Okabe–Ito vermillion: visible on light and dark widgets
 PULSE_MS = 60
 
@@ -59,9 +61,10 @@ class ControlHighlight(QObject):
             self._note = QLabel(note, window)
             self._note.setObjectName("tryItNote")
             self._note.setWordWrap(True)
-            self._note.setStyleSheet(
+            appearance().style(
+                self._note,
                 "QLabel#tryItNote { background:#fff4e0; color:#1a1a1a; border:2px solid #D55E00;"
-                " border-radius:6px; padding:8px 12px; font-size:13pt; }"
+                " border-radius:6px; padding:8px 12px; font-size:13pt; }",
             )
             self._note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         self._started = time.monotonic()

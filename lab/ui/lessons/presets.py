@@ -71,6 +71,8 @@ def is_available(try_it: TryIt, tabs: QTabWidget | None) -> bool:
     tab = find_tab(tabs, try_it.tab)
     if tab is None or (try_it.action and try_it.action not in ACTIONS):
         return False
+    if getattr(tab, "pending", False):
+        return True  # still loading PyTorch: the full tab has its controls
     for path in try_it.paths():
         target = resolve(tab, path)
         if target is _MISSING or (path == try_it.highlight and not isinstance(target, QWidget)):
@@ -130,6 +132,8 @@ def apply_try_it(try_it: TryIt, tabs: QTabWidget) -> Outcome:
     tab = find_tab(tabs, try_it.tab)
     if tab is None:
         raise TryItError(f"This version of ML Lab has no {try_it.tab} tab.")
+    if getattr(tab, "pending", False):
+        tab = tab.build_now()  # the student asked for it: build it now, not in a moment
     tabs.setCurrentWidget(tab)
     for path, value in try_it.values:
         target = resolve(tab, path)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -16,9 +17,61 @@ from PySide6.QtWidgets import (
 )
 
 from lab.lessons import ChoiceQuestion, Question, SliderQuestion
+from lab.ui.widgets.help import explain
 
 RIGHT_COLOR = "#006e52"  # a darker Okabe–Ito green, for contrast on white
 WRONG_COLOR = "#a34700"  # a darker vermillion
+RIGHT_MARK, WRONG_MARK = "✓ ", "✗ "
+
+
+class AnswerRadio(QRadioButton):
+    """The round button of one answer; its text is drawn by an AnswerLabel, which can wrap.
+
+    As tall as one line of the answer's text, so the circle sits beside the first line.
+    """
+
+    def __init__(self, label: QLabel, parent=None) -> None:
+        super().__init__(parent)
+        self._label = label
+        label.installEventFilter(self)
+
+    def eventFilter(self, watched, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.Polish):
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self):  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        hint.setHeight(max(hint.height(), self._label.fontMetrics().height()))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt's name)
+        return self.sizeHint()
+
+
+class AnswerLabel(QLabel):
+    """One answer's text, word-wrapped; a click on it picks its radio button (the buddy)."""
+
+    def __init__(self, text: str, parent=None) -> None:
+        super().__init__(text.replace("&", "&&"), parent)  # "&" is a mnemonic in a buddy label
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def answer_text(self) -> str:
+        return self.text().replace("&&", "&")
+
+    def set_answer_text(self, text: str) -> None:
+        self.setText(text.replace("&", "&&"))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        radio = self.buddy()
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside and radio is not None:
+            if radio.isEnabled():
+                radio.setFocus(Qt.FocusReason.MouseFocusReason)
+                radio.click()
+        super().mouseReleaseEvent(event)
 
 
 class QuestionBox(QFrame):
@@ -42,6 +95,7 @@ class QuestionBox(QFrame):
         self.group = QButtonGroup(self)
         self.group.idClicked.connect(lambda _: self._update_button())
         self.choice_buttons: list[QRadioButton] = []
+        self.choice_labels: list[AnswerLabel] = []  # each answer's text, beside its button
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setAccessibleName("Your guess")
@@ -65,6 +119,13 @@ class QuestionBox(QFrame):
         self.again_button = QPushButton("Try again")
         self.again_button.setToolTip("Hide the answer and choose again")
         self.again_button.clicked.connect(self.reset)
+        explain(
+            self.slider,
+            "Your guess",
+            "Move the slider (or use the arrow keys) to your guess, then press Check my answer.",
+        )
+        explain(self.check_button, "Check my answer")
+        explain(self.again_button, "Try again")
         buttons = QHBoxLayout()
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.again_button)
@@ -92,17 +153,38 @@ class QuestionBox(QFrame):
         self.prompt.setText(question.prompt)
         for b in self.choice_buttons:
             self.group.removeButton(b)
-            b.deleteLater()
+        while self.choices_layout.count():
+            row = self.choices_layout.takeAt(0).layout()
+            while row is not None and row.count():
+                widget = row.takeAt(0).widget()
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
+            if row is not None:
+                row.deleteLater()
         self.choice_buttons = []
+        self.choice_labels = []
         is_choice = isinstance(question, ChoiceQuestion)
         self.choices_box.setVisible(is_choice)
         self.slider_box.setVisible(not is_choice)
         if isinstance(question, ChoiceQuestion):
             for i, text in enumerate(question.choices):
-                button = QRadioButton(text)
+                # A radio button's own text cannot wrap: a long answer would make the whole
+                # lesson wider than a projected window. The text is a wrapping label beside it.
+                label = AnswerLabel(text, self.choices_box)
+                button = AnswerRadio(label, self.choices_box)
+                label.setBuddy(button)
+                tip = f"Choose this answer: {text}"
+                explain(button, text, tip)
+                label.setToolTip(tip)
                 self.group.addButton(button, i)
-                self.choices_layout.addWidget(button)
+                row = QHBoxLayout()
+                row.setSpacing(8)
+                row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+                row.addWidget(label, 1)
+                self.choices_layout.addLayout(row)
                 self.choice_buttons.append(button)
+                self.choice_labels.append(label)
         else:
             self.slider.setRange(question.minimum, question.maximum)
             self.slider_min.setText(f"{question.minimum}{question.unit}")
@@ -114,11 +196,14 @@ class QuestionBox(QFrame):
         question = self.question
         self.revealed = False
         self.group.setExclusive(False)
-        for b in self.choice_buttons:
+        for b, label in zip(self.choice_buttons, self.choice_labels):
             b.setChecked(False)
             b.setEnabled(True)
-            b.setStyleSheet("")
-            b.setText(b.text().removeprefix("✓ ").removeprefix("✗ "))
+            label.setEnabled(True)
+            label.setStyleSheet("")
+            text = label.answer_text().removeprefix(RIGHT_MARK).removeprefix(WRONG_MARK)
+            label.set_answer_text(text)
+            b.setAccessibleDescription(label.toolTip())
         self.group.setExclusive(True)
         if isinstance(question, SliderQuestion):
             start = question.start
@@ -148,6 +233,10 @@ class QuestionBox(QFrame):
         """Pick a choice (as a click would)."""
         self.choice_buttons[index].click()
 
+    def choice_text(self, index: int) -> str:
+        """An answer as shown, with ✓ or ✗ in front once the answer is revealed."""
+        return self.choice_labels[index].answer_text()
+
     def check(self) -> bool | None:
         """Commit the current answer and reveal the explanation; None if nothing is chosen."""
         q = self.question
@@ -158,14 +247,16 @@ class QuestionBox(QFrame):
             if picked < 0:
                 return None
             right = q.is_right(picked)
-            for i, b in enumerate(self.choice_buttons):
+            for i, (b, label) in enumerate(zip(self.choice_buttons, self.choice_labels)):
                 b.setEnabled(False)
                 if i == q.answer:
-                    b.setText(f"✓ {b.text()}")
-                    b.setStyleSheet(f"color:{RIGHT_COLOR}; font-weight:600;")
+                    label.set_answer_text(f"{RIGHT_MARK}{label.answer_text()}")
+                    label.setStyleSheet(f"color:{RIGHT_COLOR}; font-weight:600;")
+                    b.setAccessibleDescription("The right answer")
                 elif i == picked:
-                    b.setText(f"✗ {b.text()}")
-                    b.setStyleSheet(f"color:{WRONG_COLOR};")
+                    label.set_answer_text(f"{WRONG_MARK}{label.answer_text()}")
+                    label.setStyleSheet(f"color:{WRONG_COLOR};")
+                    b.setAccessibleDescription("Your answer; not the right one")
             verdict = "Right!" if right else "Not quite."
         else:
             guess = self.slider.value()

@@ -9,7 +9,7 @@ lesson first. Ticks and the last open lesson are kept across restarts.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from lab.lessons import LESSONS, Lesson, TryIt, find_lesson
+from lab.ui.appearance import appearance
 from lab.ui.lessons.document import LessonText
 from lab.ui.lessons.highlight import ControlHighlight
 from lab.ui.lessons.presets import Outcome, TryItError, apply_try_it, is_available
@@ -33,6 +34,7 @@ from lab.ui.lessons.progress import LessonProgress
 from lab.ui.lessons.question import QuestionBox
 from lab.ui.lessons.speed_panel import SpeedPanel
 from lab.ui.runs_model import RunsModel
+from lab.ui.widgets.help import chain_tab_order, explain
 from lab.ui.widgets.notice import Notice
 
 LIST_POINT_SIZE = 14
@@ -75,7 +77,7 @@ class LessonsTab(QWidget):
         self.last_outcome: Outcome | None = None
         self.try_it_buttons: list[QPushButton] = []
         self.highlight = ControlHighlight(self)
-        self.setStyleSheet(STYLE)
+        appearance().style(self, STYLE)  # font sizes follow presentation mode
 
         # -- left: search, list, progress --------------------------------------------------
         self.search = QLineEdit()
@@ -90,9 +92,7 @@ class LessonsTab(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("lessonList")
         self.list.setAccessibleName("Lessons")
-        list_font = QFont(self.list.font())
-        list_font.setPointSize(LIST_POINT_SIZE)
-        self.list.setFont(list_font)
+        appearance().set_font(self.list, LIST_POINT_SIZE)
         self.list.setWordWrap(True)
         self.list.setSpacing(3)
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
@@ -170,6 +170,11 @@ class LessonsTab(QWidget):
         self.next_button.setObjectName("primary")
         self.next_button.setToolTip("The next lesson (Right arrow or Page Down)")
         self.next_button.clicked.connect(self.next_lesson)
+        explain(self.search, "Search the lessons")
+        explain(self.list, "Lessons")
+        explain(self.clear_button, "Clear ticks")
+        explain(self.prev_button, "Previous lesson")
+        explain(self.next_button, "Next lesson")
         self.position = QLabel()
         self.position.setObjectName("lessonPosition")
         self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -222,6 +227,7 @@ class LessonsTab(QWidget):
         self._show_try_its(lesson)
         self.try_it_notice.hide()
         self.question.set_question(lesson.question)
+        self._order_tabs()
         self.position.setText(f"Lesson {lesson.number} of {len(self.lessons)}")
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(row < len(self.lessons) - 1)
@@ -311,6 +317,29 @@ class LessonsTab(QWidget):
         """The lesson's Try its whose tab and controls exist in this window."""
         return [t for t in lesson.try_its if is_available(t, self.tabs)]
 
+    def refresh_try_its(self) -> None:
+        """Lay out the open lesson's Try its again (the window calls this once every tab is
+        built)."""
+        if self.current is not None:
+            self._show_try_its(self.current)
+            self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """The Try it buttons and the question's answers are made anew for each lesson: put
+        them back in reading order, between the lesson text and Previous/Next."""
+        question = self.question
+        chain_tab_order(
+            self.clear_button,
+            self.text,
+            *self.try_it_buttons,
+            *question.choice_buttons,
+            question.slider,
+            question.check_button,
+            question.again_button,
+            self.prev_button,
+            self.next_button,
+        )
+
     def _show_try_its(self, lesson: Lesson) -> None:
         _clear_layout(self.try_it_layout)
         self.try_it_buttons = []
@@ -337,6 +366,7 @@ class LessonsTab(QWidget):
             button = QPushButton(f"▶  {try_it.label}")
             button.setToolTip(f"Opens the {try_it.tab} tab. {try_it.hint}")
             button.setAccessibleDescription(try_it.hint)
+            explain(button, try_it.label)
             button.clicked.connect(lambda _=False, t=try_it: self.run_try_it(t))
             row = QHBoxLayout()
             row.addWidget(button)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from lab.ui.theme import OKABE_ITO
@@ -60,11 +60,12 @@ class ProbabilityBars(QWidget):
         )
         pct_w = fm.horizontalAdvance("100.0%") + 12
         bar_w = max(10, self.width() - name_w - pct_w - 4)
+        text = self.palette().color(QPalette.ColorRole.WindowText)  # the theme's text colour
         for rank, i in enumerate(self._order):
             y = rank * row + 2
             p = float(self._probs[i])
             painter.setFont(bold if rank == 0 else self.font())
-            painter.setPen(QColor("#000000"))
+            painter.setPen(text)
             name_rect = QRectF(0, y, name_w - 8, row)
             painter.drawText(
                 name_rect,
@@ -80,7 +81,7 @@ class ProbabilityBars(QWidget):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(OKABE_ITO[i % len(OKABE_ITO)]))
                 painter.drawRoundedRect(fill, 3, 3)
-            painter.setPen(QColor("#000000"))
+            painter.setPen(text)
             painter.drawText(
                 QRectF(name_w + bar_w + 6, y, pct_w, row),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
