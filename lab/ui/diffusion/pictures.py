@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SELECTED = QColor("#E69F00")
@@ -129,9 +129,9 @@ class SampleGrid(QWidget):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#ffffff"))
+        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))  # follows the theme
         if not self._images:
-            p.setPen(QColor("#555555"))
+            p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Generate to make samples")
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)

@@ -74,7 +74,7 @@ class ProbabilityBars(QWidget):
             )
             track = QRectF(name_w, y + row * 0.15, bar_w, row * 0.7)
             painter.setPen(QPen(QColor("#9a9a9a"), 1))
-            painter.setBrush(QColor("#f0f0f0"))
+            painter.setBrush(self.palette().color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(track, 3, 3)
             if p > 0:
                 fill = QRectF(track.x(), track.y(), max(2.0, bar_w * min(p, 1.0)), track.height())
