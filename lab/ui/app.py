@@ -36,6 +36,7 @@ QCheckBox, QRadioButton { border: 2px solid transparent; border-radius: 3px; pad
 QCheckBox:focus, QRadioButton:focus { border: 2px solid $focus; }
 QTabBar::tab:focus { border: 2px solid $focus; }
 QSlider:focus { border: 2px solid $focus; border-radius: 3px; }
+$indicator_rule
 """
 
 

@@ -234,6 +234,13 @@ def _css_values(theme: Theme, look: Look) -> dict[str, str]:
         primary_fpad_x=f"{primary_x - 1}px",
         primary_height=f"{round(22 * s * grow)}px",
         radius=f"{round(4 * s)}px",
+        # Tick boxes and radio circles grow with the text (left alone at 100 %).
+        indicator_rule=(
+            ""
+            if s == 1.0
+            else "QCheckBox::indicator, QRadioButton::indicator, QAbstractItemView::indicator "
+            f"{{ width: {round(13 * s)}px; height: {round(13 * s)}px; }}"
+        ),
     )
     return values
 

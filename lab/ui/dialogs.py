@@ -99,7 +99,9 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.data_dir, 1)
         row.addWidget(browse)
-        form.addRow("Data &folder:", row)
+        folder_label = QLabel("Data &folder:")
+        folder_label.setBuddy(self.data_dir)  # a row of two widgets gets no buddy by itself
+        form.addRow(folder_label, row)
 
         self.theme = QComboBox()
         for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
