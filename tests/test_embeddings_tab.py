@@ -95,6 +95,28 @@ def test_pca_map_neighbours_selection_and_a_dropped_image(tab, qtbot, tmp_path):
     assert panel.last_drop_ms is not None and panel.last_drop_ms < 2000
 
 
+def test_the_map_works_from_the_keyboard(tab, qtbot):
+    from PySide6.QtCore import Qt
+
+    panel = tab.images
+    compute(panel, qtbot)
+    scatter = panel.map
+    xy = scatter.xy
+    hovered = []
+    scatter.hovered.connect(hovered.append)
+    qtbot.keyClick(scatter, Qt.Key.Key_Right)  # first press: the point nearest the middle
+    start = hovered[-1]
+    assert start >= 0
+    qtbot.keyClick(scatter, Qt.Key.Key_Right)
+    moved = hovered[-1]
+    rightmost = int(np.argmax(xy[:, 0]))
+    assert moved == start == rightmost or xy[moved, 0] > xy[start, 0]
+    with qtbot.waitSignal(scatter.clicked) as clicked:
+        qtbot.keyClick(scatter, Qt.Key.Key_Return)
+    assert clicked.args[0] == moved
+    assert panel.neighbours.texts()  # Enter listed the neighbours, as a click does
+
+
 def test_tsne_map_redraws_while_optimizing_and_stops_quickly(tab, qtbot):
     panel = tab.images
     panel.iterations.setValue(5000)

@@ -261,7 +261,8 @@ class ImageMapPanel(QWidget):
             self.map,
             "Image map",
             "Each image as a point: images the network finds similar land close together. "
-            "Point at one to see it, click it to list its nearest neighbours.",
+            "Point at one to see it, click it to list its nearest neighbours. With the "
+            "keyboard: arrow keys go from point to point, Enter lists the neighbours.",
         )
         explain(
             self.neighbours,

@@ -521,6 +521,58 @@ class ScatterMap(pg.PlotWidget):
             self._hover = index
             self.hovered.emit(index)
 
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(ev)
+        if getattr(self, "empty_label", None) is None:
+            return  # still being built
+        # The empty-map message wraps inside the plot instead of running off both sides.
+        self.empty_label.textItem.setTextWidth(max(120, int(self.width() * 0.8)))
+        option = self.empty_label.textItem.document().defaultTextOption()
+        option.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.textItem.document().setDefaultTextOption(option)
+        self.empty_label.updateTextPos()
+
+    # -- the keyboard: arrow keys walk from point to point, Enter clicks the current one ------
+    _ARROWS = {
+        Qt.Key.Key_Left: (-1.0, 0.0),
+        Qt.Key.Key_Right: (1.0, 0.0),
+        Qt.Key.Key_Up: (0.0, 1.0),
+        Qt.Key.Key_Down: (0.0, -1.0),
+    }
+
+    def step_from(self, index: int, direction: tuple[float, float]) -> int:
+        """The nearest point on screen in that direction from point index (or the point
+        nearest the middle when there is none yet); index itself when nothing lies that way."""
+        if not len(self.xy):
+            return -1
+        pw, ph = self.view_box.viewPixelSize()
+        scale = np.array([pw or 1.0, ph or 1.0])
+        on_screen = self.xy / scale
+        if index < 0 or index >= len(self.xy):
+            (x0, x1), (y0, y1) = self.view_box.viewRange()
+            middle = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) / scale
+            return int(np.argmin(((on_screen - middle) ** 2).sum(1)))
+        delta = on_screen - on_screen[index]
+        along = delta @ np.asarray(direction)
+        across = np.abs(delta @ np.array([-direction[1], direction[0]]))
+        ahead = along > 1e-9
+        if not ahead.any():
+            return index
+        cost = np.where(ahead, along + 2.0 * across, np.inf)  # prefer points straight ahead
+        return int(np.argmin(cost))
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        key = ev.key()
+        if key in self._ARROWS and len(self.xy):
+            self._hover = self.step_from(self._hover, self._ARROWS[key])
+            self.hovered.emit(self._hover)
+            self.set_highlight([self._hover])
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self._hover >= 0:
+            self.clicked.emit(self._hover)
+            return
+        super().keyPressEvent(ev)
+
     def _on_mouse_clicked(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton or ev.double():
             return

@@ -133,7 +133,7 @@ class WordsPanel(QWidget):
             self.map,
             "Word map",
             "Each word as a point: words with related meanings land close together. Click one "
-            "to list its nearest words.",
+            "(or walk with the arrow keys and press Enter) to list its nearest words.",
         )
         explain(
             self.neighbours,
