@@ -98,7 +98,20 @@ def test_damaged_preferences_fall_back_to_defaults(tmp_path):
 
 
 # -- settings dialog ---------------------------------------------------------------------------
-def test_settings_dialog_keeps_valid_choices_and_they_persist(window, qtbot, tmp_path):
+@pytest.fixture
+def keep_torch_threads():
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)  # the setting is process-wide: later tests keep their speed
+
+
+def test_settings_dialog_keeps_valid_choices_and_they_persist(
+    window, qtbot, tmp_path, keep_torch_threads
+):
+    import torch
+
     from lab.ui.dialogs import SettingsDialog
 
     dialog = SettingsDialog(window.prefs, window)
@@ -112,6 +125,7 @@ def test_settings_dialog_keeps_valid_choices_and_they_persist(window, qtbot, tmp
     assert dialog.result() == QDialog.DialogCode.Accepted
     window.set_prefs(dialog.result_prefs)
     assert window.threads_label.text() == f"CPU threads for training: 1 of {prefs.cpu_count()}"
+    assert torch.get_num_threads() == 1  # training uses it from now on
     saved, _ = prefs.load()
     assert (saved.device, saved.threads, saved.theme, saved.scale) == ("cpu", 1, "light", 2.0)
     assert saved.data_dir == str(tmp_path / "new-data")
