@@ -402,3 +402,10 @@ def test_freeze_holds_the_gan_map(window):
     window.set_frozen(False)
     x, _ = gan.fake_item.getData()
     assert len(x) == 10
+
+
+def test_current_preferences_follow_every_save(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_CONFIG_DIR", str(tmp_path))
+    for device in ("cpu", "auto", "cpu", "gpu"):
+        prefs.save(Preferences(device=device))
+        assert prefs.current().device == device

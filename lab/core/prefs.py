@@ -166,5 +166,19 @@ def save(prefs: Preferences, path: Path | None = None) -> None:
     atomic_write_bytes(path, ("".join(lines) + buf.getvalue()).encode("utf-8"))
 
 
+_cache: dict[tuple, Preferences] = {}
+
+
 def current() -> Preferences:
-    return load()[0]
+    """The saved preferences, read again only when the file changes (this is asked often)."""
+    path = config_path()
+    try:
+        st = path.stat()
+        stamp: tuple = (st.st_mtime_ns, st.st_ino, st.st_size)  # each save is a new file
+    except OSError:
+        stamp = ()
+    key = (str(path), *stamp)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = load(path)[0]
+    return _cache[key]
