@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
 
     # -- status bar ---------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
-        self.activity_label = QLabel("Starting…")
+        self.activity_label = QLabel("Loading PyTorch in the background: the other tabs follow.")
         self.activity_label.setAccessibleName("What ML Lab is doing")
         self.tasks_label = QLabel("")
         self.tasks_label.setAccessibleName("Running in the background")
