@@ -409,3 +409,28 @@ def test_current_preferences_follow_every_save(tmp_path, monkeypatch):
     for device in ("cpu", "auto", "cpu", "gpu"):
         prefs.save(Preferences(device=device))
         assert prefs.current().device == device
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(tmp_path):
+    import signal
+    import time
+
+    (tmp_path / "preferences.ini").write_text("[ml-lab]\nwelcome_done = True\n")
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", LAB_DATA_DIR=str(tmp_path), LAB_STARTUP_TRACE="1"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stdout:  # wait until the window has painted
+            if line.startswith("first_window"):
+                break
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

@@ -109,7 +109,19 @@ def run_window(
         return _exit_cleanly(status["code"])
     if not window.prefs.welcome_done:
         QTimer.singleShot(0, window.show_welcome)
+    _close_on_ctrl_c(window)
     return _exit_cleanly(app.exec())
+
+
+def _close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal closes the window as the close button does (work is stopped,
+    files are safe). Python only sees the signal when it runs, so a timer wakes it."""
+    import signal
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    window._signal_tick = QTimer(window)
+    window._signal_tick.timeout.connect(lambda: None)
+    window._signal_tick.start(300)
 
 
 def _when_ready(window, preload: bool) -> None:
