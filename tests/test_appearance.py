@@ -293,16 +293,3 @@ def _top_tab(window: MainWindow, widget: QWidget) -> QWidget:
     while window.tabs.indexOf(widget) < 0:
         widget = widget.parentWidget()
     return widget
-
-
-def test_a_title_set_after_presentation_starts_is_scaled(qapp, qtbot):
-    from lab.ui.appearance import install_plot_hooks
-
-    install_plot_hooks()
-    plot = pg.PlotWidget()
-    qtbot.addWidget(plot)
-    appearance().apply(qapp, theme="light", presentation=True, scale=2.0)
-    plot.setTitle("Training loss", size="13pt")  # as the Curves tab does on each refresh
-    assert float(plot.getPlotItem().titleLabel.opts["size"].rstrip("pt")) == pytest.approx(26)
-    appearance().apply(qapp, theme="light")
-    assert float(plot.getPlotItem().titleLabel.opts["size"].rstrip("pt")) == pytest.approx(13)

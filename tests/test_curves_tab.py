@@ -284,25 +284,3 @@ def test_grid_lines_are_solid_colours_that_look_faint(qtbot):
     assert all(pen.color().alpha() == 255 for pen, _, _ in ticks)
     # #222222 ink at 25% (or less, for minor lines) on white paper: light greys, not black.
     assert colours and all(int(c[1:3], 16) >= 0xC0 for c in colours)
-
-
-def test_a_running_run_without_new_points_does_not_move_the_axes(qtbot, tmp_path):
-    runs = RunsModel(RunStore(tmp_path / "runs"))
-    curves = CurvesTab(runs)
-    qtbot.addWidget(curves)
-    curves.resize(900, 600)
-    curves.show()
-    recorder = runs.start_run("live", "classifier", {"mode": "head"})
-    for step in range(1, 200):
-        recorder.add({"kind": "step", "step": step, "epoch": step / 50, "loss": 1 / step})
-    curves.metric_box.setCurrentIndex(curves.metric_box.findData("train_loss"))
-    curves.refresh_plot()
-    name = curves._series_name(recorder.record)
-    calls = []
-    original = curves.plot.set_data
-    curves.plot.set_data = lambda *a: (calls.append(a[0]), original(*a))
-    curves._update_run_curve(recorder.record)  # new data elsewhere, none for this metric
-    assert calls == []
-    recorder.finish("finished", {})
-    curves._update_run_curve(recorder.record)  # finished: set once more, to fit snugly
-    assert calls == [name]

@@ -302,21 +302,6 @@ def test_lazy_window_builds_every_tab_in_the_background(qtbot, tmp_path):
     w.close()
 
 
-def test_closing_while_pytorch_loads_builds_nothing_more(qtbot, tmp_path):
-    import time
-
-    w = MainWindow(lazy=True)
-    qtbot.addWidget(w)
-    w.finish_loading()
-    started = time.monotonic()
-    w.close()
-    assert time.monotonic() - started < 1.0
-    assert not w.is_ready and isinstance(w.tabs.widget(1), PendingTab)
-    qtbot.waitUntil(lambda: not w.loader.running, timeout=60000)
-    qtbot.wait(50)
-    assert not w.is_ready  # the import finishing later does not build tabs for a closed window
-
-
 def test_try_it_on_a_pending_tab_builds_it(qtbot, tmp_path):
     from lab.core.features import FeatureCache
     from lab.core.workspace import Workspace
@@ -449,27 +434,3 @@ def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(tmp_path):
         proc.kill()
     assert proc.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
-
-
-def test_a_snapshot_held_while_frozen_never_replaces_the_finished_result(window):
-    import numpy as np
-
-    toy = window.diffusion.toy
-    window.set_frozen(True)
-    toy._on_progress({"kind": "fit", "points": np.ones((5, 2)), "fit": 0.3, "seconds": 1.0})
-    toy._on_result(None)  # the run ended (here: stopped) while the plots were frozen
-    window.set_frozen(False)
-    x, _ = toy.canvas.points_item.getData()
-    assert x is None or len(x) != 5
-    assert toy.fit_label.text() == "Stopped before training began."
-
-
-def test_an_unavailable_data_folder_is_kept_but_not_used_today(tmp_path):
-    path = tmp_path / "p.ini"
-    gone = tmp_path / "usb" / "lab"
-    prefs.save(Preferences(data_dir=str(gone)), path)  # a folder that can be made: fine
-    (tmp_path / "usb").rmdir() if (tmp_path / "usb").exists() else None
-    (tmp_path / "usb").write_text("not a folder today")  # the drive is "unplugged"
-    loaded, warnings = prefs.load(path)
-    assert loaded.data_dir == str(gone)  # the choice survives for the day it is back
-    assert loaded.usable_data_dir() is None and "usual folder is used" in warnings[0]

@@ -52,13 +52,11 @@ def check_writable(folder: Path | None = None) -> Finding:
 
 
 def check_images(workspace_root: Path | None = None) -> Finding:
-    from lab.core.workspace import Workspace
-
-    try:
-        ws = Workspace(workspace_root or paths.workspace_dir())
-        counts = {name: ws.count(name) for name in ws.classes()}
-    except OSError as exc:
-        return Finding("Images", False, f"Your images could not be read: {exc.strerror or exc}.")
+    root = workspace_root or paths.workspace_dir()
+    counts = {}
+    if root.is_dir():
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            counts[folder.name] = sum(1 for f in folder.iterdir() if f.is_file())
     total = sum(counts.values())
     if total:
         listed = ", ".join(f"{n} {name}" for name, n in counts.items())
@@ -103,17 +101,5 @@ def check_python() -> Finding:
 
 
 def quick_checks() -> list[Finding]:
-    """The checks that need no PyTorch (instant); a folder that cannot be made is a finding."""
-    try:
-        paths.data_dir()
-    except OSError as exc:
-        return [
-            check_python(),
-            Finding(
-                "Data folder",
-                False,
-                f"ML Lab cannot create its data folder: {exc.strerror or exc}.",
-                "Choose a folder you may change in Settings (File ▸ Settings), then restart.",
-            ),
-        ]
+    """The checks that need no PyTorch (instant)."""
     return [check_python(), check_writable(), check_disk(), check_images()]

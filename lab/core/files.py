@@ -74,8 +74,7 @@ def atomic_write(dest: str | Path, write: Callable[[BinaryIO], None], durable: b
             mode = NEW_FILE_MODE
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         with os.fdopen(fd, "wb") as fh:
-            if hasattr(os, "fchmod"):  # (not on Windows, where mkstemp's mode is no issue)
-                os.fchmod(fh.fileno(), mode)  # mkstemp makes 0600; a saved file should not be
+            os.fchmod(fh.fileno(), mode)  # mkstemp makes 0600; a saved file should not be
             write(fh)
             fh.flush()
             if durable:

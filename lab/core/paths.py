@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
@@ -48,10 +47,8 @@ def assets_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "assets"
 
 
-@functools.cache
 def _chosen_data_dir() -> Path | None:
-    """Read once per run: a folder changed in Settings is used from the next start, so one
-    session never splits its work between two folders."""
     from lab.core import prefs
 
-    return prefs.current().usable_data_dir()
+    value = prefs.current().data_dir
+    return Path(value).expanduser() if value else None

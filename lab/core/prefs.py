@@ -73,13 +73,6 @@ class Preferences:
             raise PrefsError(found)
         return self
 
-    def usable_data_dir(self) -> Path | None:
-        """The chosen data folder if it can be used now, else None (the usual place)."""
-        if not self.data_dir:
-            return None
-        path = Path(self.data_dir).expanduser()
-        return None if _data_dir_problem(path) else path
-
     def training_threads(self) -> int:
         """Threads for training: the chosen number, or all cores but one (at least one)."""
         return self.threads or max(1, cpu_count() - 1)
@@ -154,10 +147,6 @@ def load(path: Path | None = None) -> tuple[Preferences, list[str]]:
         values[field.name] = value
     prefs = replace(defaults, **values)
     for name, problem in prefs.problems().items():
-        if name == "data_dir":
-            # Kept: the drive may only be unplugged today (paths.data_dir() falls back).
-            warnings.append(f"{problem} The usual folder is used this time.")
-            continue
         warnings.append(f"{problem} The default is used.")
         prefs = replace(prefs, **{name: getattr(defaults, name)})
     return prefs, warnings
@@ -189,9 +178,7 @@ def current() -> Preferences:
     except OSError:
         stamp = ()
     key = (str(path), *stamp)
-    found = _cache.get(key)
-    if found is None:
-        found = load(path)[0]
-        _cache.clear()  # (workers ask too: never index after clearing)
-        _cache[key] = found
-    return found
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = load(path)[0]
+    return _cache[key]

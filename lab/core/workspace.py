@@ -212,9 +212,9 @@ class Workspace:
         digest = _digest(data)
         if digest in known:
             return None
+        known.add(digest)
         dest = _free_name(target, _safe_stem(src.stem), suffix)
         atomic_write_bytes(dest, data)
-        known.add(digest)  # only once saved: a failed copy is not a duplicate of anything
         return dest
 
 

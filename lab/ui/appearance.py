@@ -296,16 +296,20 @@ class Appearance(QObject):
         self._hook_system_scheme()
         return self._set(Look(name, scale, bool(presentation)))
 
+    def set_scale(self, scale: float) -> Look:
+        """Change only the presentation size (125 / 150 / 200 %)."""
+        return self.apply(self._app, self.requested_theme, self.look.presentation, scale)
+
     def _set(self, look: Look) -> Look:
         if getattr(self, "_applied", None) == (id(self._app), look):
             return look  # already so: restyling every widget again costs seconds
         self.look = look
         app = self._app
+        self._applied = (id(app), look)
         if app is not None:
             _apply_to_app(app, look, THEMES[look.theme])
             self.restyle_widgets()
             style_all_plots()
-        self._applied = (id(app), look)  # only once it all worked: a retry restyles again
         self.changed.emit(look)
         return look
 

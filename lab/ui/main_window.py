@@ -79,7 +79,6 @@ class MainWindow(QMainWindow):
         self.prefs, self.prefs_warnings = prefs.load()
         self._workspace, self._cache = workspace, cache
         self.is_ready = False
-        self._closing = False
         self.frozen = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -134,7 +133,9 @@ class MainWindow(QMainWindow):
         del self._pending[title]
         placeholder.deleteLater()
         self._size_to_current_tab()
-        self._connect_tab(tab)
+        status = getattr(tab, "status_message", None)
+        if status is not None:
+            status.connect(self.activity_label.setText)
         self._watch_tasks(tab)
         if self.frozen:
             self._set_frozen_in(tab, True)
@@ -182,14 +183,9 @@ class MainWindow(QMainWindow):
         self.loader = TaskRunner(self)
         self.loader.unstoppable = True  # importing PyTorch cannot be cut short
         self.loader.finished.connect(self._build_next_tab)
-        self.loader.error.connect(
-            lambda message: self.activity_label.setText(f"PyTorch could not load: {message}")
-        )
         self.loader.start(_import_model_code)
 
     def _build_next_tab(self) -> None:
-        if self._closing:
-            return  # building tabs now would wait for the import the window no longer needs
         if not self._pending:
             self._finish()
             return
@@ -220,13 +216,10 @@ class MainWindow(QMainWindow):
 
     def _add_tab(self, tab):
         self.tabs.addTab(tab, tab.title)
-        self._connect_tab(tab)
-        return tab
-
-    def _connect_tab(self, tab) -> None:
         status = getattr(tab, "status_message", None)
         if status is not None:
             status.connect(self.activity_label.setText)
+        return tab
 
     # -- status bar ---------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -536,10 +529,7 @@ class MainWindow(QMainWindow):
         """Keep and apply new preferences (already checked by the dialog)."""
         old = self.prefs
         self.prefs = new
-        try:
-            prefs.save(new)
-        except (OSError, prefs.PrefsError) as exc:
-            self.activity_label.setText(f"Could not save the settings: {exc}")
+        prefs.save(new)
         self.presentation_action.setChecked(new.presentation)
         self._show_threads()
         if self.is_ready:
@@ -620,7 +610,6 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._closing = True
         loader = getattr(self, "loader", None)
         if loader is not None:
             loader.cancel()  # an import cannot be stopped: app._exit_cleanly() handles it
@@ -636,8 +625,8 @@ class MainWindow(QMainWindow):
 
 
 def _import_model_code(stop):
-    """Background: import PyTorch, the model code and the tabs' libraries (seconds), so that
-    building the tabs on the GUI thread afterwards takes moments."""
+    """Background: import PyTorch, the model code and the tabs' libraries (seconds), and read
+    the pretrained weights, so that pressing Train later does not wait for them."""
     import importlib
 
     for name in (

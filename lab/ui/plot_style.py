@@ -90,17 +90,8 @@ def _mapped_brush(base: QBrush, theme) -> QBrush:
     return brush
 
 
-def _pen_of(value) -> QPen | None:
-    """One pen, or None for a per-point list of pens (left as the plot made them)."""
-    if isinstance(value, QPen):
-        return value
-    if (
-        isinstance(value, (list, tuple, np.ndarray))
-        and len(value)
-        and not isinstance(value[0], (int, float, np.number))
-    ):
-        return None
-    return pg.mkPen(value)
+def _pen_of(value) -> QPen:
+    return value if isinstance(value, QPen) else pg.mkPen(value)
 
 
 def _brush_of(value) -> QBrush | None:
@@ -207,21 +198,19 @@ def _style_legend(legend: pg.LegendItem, s: float, theme) -> None:
 
 def _style_data_item(item: pg.PlotDataItem, s: float, theme) -> None:
     opts = item.opts
-    line = _pen_of(opts["pen"]) if opts["pen"] is not None else None  # None: markers only
-    if line is not None:
-        base_pen = _base(item, "pen", QPen(line))
-        item.setPen(_scaled_pen(base_pen, s, theme))
-        _applied(item, "pen", QPen(opts["pen"]))
+    base_pen = _base(item, "pen", QPen(_pen_of(opts["pen"])))
+    pen = _scaled_pen(base_pen, s, theme)
+    item.setPen(pen)
+    _applied(item, "pen", QPen(opts["pen"]))
     if opts.get("symbol") is None:
         return
     base_size = _base(item, "symbol_size", opts["symbolSize"])
     item.setSymbolSize(base_size * s)
     _applied(item, "symbol_size", opts["symbolSize"])
-    symbol_pen = _pen_of(opts["symbolPen"])
-    if symbol_pen is not None:
-        base_spen = _base(item, "symbol_pen", QPen(symbol_pen))
-        item.setSymbolPen(_scaled_pen(base_spen, s, theme))
-        _applied(item, "symbol_pen", QPen(opts["symbolPen"]))
+    base_spen = _base(item, "symbol_pen", QPen(_pen_of(opts["symbolPen"])))
+    spen = _scaled_pen(base_spen, s, theme)
+    item.setSymbolPen(spen)
+    _applied(item, "symbol_pen", QPen(opts["symbolPen"]))
     brush = _brush_of(opts["symbolBrush"])
     if brush is not None:
         base_brush = _base(item, "symbol_brush", QBrush(brush))
@@ -286,20 +275,9 @@ def style_all_plots() -> None:
         return
     _, theme = _look()
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground)
-    # Walk down from the windows (allWidgets() also lists widgets being torn down).
-    for window in app.topLevelWidgets():
-        if not isValid(window):
-            continue
-        views = window.findChildren(pg.GraphicsView)
-        if isinstance(window, pg.GraphicsView):
-            views.append(window)
-        for view in views:
-            style_view(view)
-
-
-def restyle(item) -> None:
-    """Style one item again after its plot changed a size or colour of it (public name)."""
-    _style_tree(item)
+    for widget in app.allWidgets():
+        if isinstance(widget, pg.GraphicsView):
+            style_view(widget)
 
 
 def _style_tree(item) -> None:
@@ -336,16 +314,7 @@ def install_hooks() -> None:
             # After the plot's constructor has set its titles and labels.
             QTimer.singleShot(0, lambda view=self: style_view(view))
 
-    set_title = pg.PlotItem.setTitle
-
-    def title(self, *args, **kwargs):
-        set_title(self, *args, **kwargs)
-        look, theme = _look()
-        if not _is_plain(look) and self.titleLabel.isVisible():
-            _style_label(self.titleLabel, look.scale, theme)  # a title set later scales too
-
     pg.ViewBox.addItem = add_item
     pg.LegendItem.addItem = add_legend_item
     pg.GraphicsView.setCentralItem = central
-    pg.PlotItem.setTitle = title
     pg.ViewBox._lab_hooked = True

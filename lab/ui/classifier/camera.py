@@ -19,16 +19,12 @@ from PySide6.QtGui import QImage
 INSTALL_CAMERA = 'pip install "ml-lab[camera]"'
 # Qt Multimedia lists every optional library it did not find (PipeWire, VA-API) on the
 # terminal; they are only speed-ups, so keep a student's terminal quiet about them.
-_quieted = False
 _QUIET_RULES = "qt.multimedia.symbolsresolver.warning=false\nqt.multimedia.ffmpeg.info=false"
 
 
 def multimedia_problem() -> str:
     """'' when Qt Multimedia imports, else why not, in plain words."""
-    global _quieted
-    if not _quieted:  # setFilterRules replaces every rule: once is enough
-        QLoggingCategory.setFilterRules(_QUIET_RULES)
-        _quieted = True
+    QLoggingCategory.setFilterRules(_QUIET_RULES)
     try:
         import PySide6.QtMultimedia  # noqa: F401
     except ImportError as exc:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -41,7 +42,6 @@ from lab.core.tasks import RateMeter
 from lab.core.workspace import expand_paths
 from lab.ui.appearance import appearance
 from lab.ui.classifier.camera import CameraFeed, camera_unavailable_reason, frame_to_image
-from lab.ui.widgets.column import ScrollColumn
 from lab.ui.widgets.drop_zone import DropZone
 from lab.ui.widgets.help import explain
 from lab.ui.widgets.notice import Notice
@@ -195,8 +195,16 @@ class ClassifyPanel(QWidget):
         answer_layout.addWidget(self._build_robustness())
         answer_layout.addWidget(self.speed_note)
         answer_layout.addStretch(1)
+        answer_scroll = QScrollArea()
+        answer_scroll.setWidget(answer_box)
+        answer_scroll.setWidgetResizable(True)
+        answer_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         # Never wider than the space it has: long answers wrap instead of running off the edge.
-        answer_scroll = ScrollColumn(answer_box)
+        answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        answer_scroll.setMinimumWidth(
+            answer_box.minimumSizeHint().width()
+            + answer_scroll.verticalScrollBar().sizeHint().width()
+        )
         picture_box = QWidget()
         picture_layout = QVBoxLayout(picture_box)
         picture_layout.setContentsMargins(0, 0, 0, 0)
@@ -644,7 +652,6 @@ class ClassifyPanel(QWidget):
             return
         self.camera_runner.cancel()
         feed.frame_ready.disconnect(self._on_camera_frame)
-        feed.failed.disconnect(self._camera_failed)  # a feed given back later connects again
         feed.close()
         if feed.parent() is self:
             feed.deleteLater()

@@ -386,10 +386,7 @@ class CurvesTab(QWidget):
         if series is None:
             self.plot.set_data(name, [], [])
             return
-        # A running run only grows: the same length is the same curve (setting it again
-        # would snap the streaming axes back and forth). Once it ends, it is set to fit.
-        if run.status != "running" or len(series) != self.plot.series[name].n:
-            self.plot.set_data(name, series.column(self.x_key()), series.column("value"))
+        self.plot.set_data(name, series.column(self.x_key()), series.column("value"))
         n_epochs = len(run.metrics.get("val_loss", []))
         if self._mark_state.get(run.id) != n_epochs:
             self._draw_marks()

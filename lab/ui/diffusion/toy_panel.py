@@ -29,7 +29,6 @@ from lab.core.diffusion.toy2d import (
 from lab.core.settings import SettingsError
 from lab.ui.theme import OKABE_ITO
 from lab.ui.widgets.column import ScrollColumn
-from lab.ui.widgets.freeze import HeldDraw
 from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 from lab.ui.widgets.notice import Notice
@@ -118,7 +117,6 @@ class ToyPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.result = None
-        self.fit_draw = HeldDraw(self._draw_fit)  # Freeze plots holds the newest points
         self.all_paths: dict[str, np.ndarray] = {}
         self.runner = TaskRunner(self)
         self.runner.progress.connect(self._on_progress)
@@ -305,7 +303,6 @@ class ToyPanel(QWidget):
         self.play_button.setEnabled(has)
 
     def train(self) -> bool:
-        self.fit_draw.drop()  # a held picture of the last run must not come back
         s = self.settings()
         strokes = [list(st) for st in self.canvas.strokes]
         try:
@@ -334,7 +331,10 @@ class ToyPanel(QWidget):
             self.loss_plot.append("loss", ev["step"], ev["loss"])
             self.progress.setValue(ev["step"])
         elif kind == "fit":
-            self.fit_draw.show(ev)
+            if getattr(self, "frozen", False):
+                self._held = ev
+            else:
+                self._draw_fit(ev)
         elif kind == "flow":
             self.status_message.emit("Tracing the points from noise to the shape…")
 
@@ -345,7 +345,10 @@ class ToyPanel(QWidget):
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze plots (View menu): keep training, stop redrawing the points; catch up after."""
-        self.fit_draw.set_frozen(frozen)
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self._draw_fit(held)
 
     @staticmethod
     def _fit_text(fit: float, seconds: float) -> str:
@@ -356,7 +359,6 @@ class ToyPanel(QWidget):
         )
 
     def _on_result(self, value) -> None:
-        self.fit_draw.drop()  # the finished result replaces any held training snapshot
         if value is None:
             self.fit_label.setText("Stopped before training began.")
             return

@@ -26,7 +26,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from lab.ui.theme import OKABE_ITO, SYMBOLS
-from lab.ui.widgets.freeze import HeldDraw
 
 POINT_SIZE = 11
 HOVER_RADIUS_PX = 9
@@ -296,7 +295,6 @@ class ScatterMap(pg.PlotWidget):
         self.addItem(self.empty_label, ignoreBounds=True)
         self.legend = self.addLegend(offset=(-10, 10), labelTextSize="11pt")
         self.xy = np.zeros((0, 2))
-        self.positions_draw = HeldDraw(self._draw_positions)
         self.color_groups = np.zeros(0, dtype=np.int64)
         self.shape_groups = np.zeros(0, dtype=np.int64)
         self.color_names: list[str] = []
@@ -356,16 +354,16 @@ class ScatterMap(pg.PlotWidget):
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze plots (View menu): a live t-SNE goes on, the map waits; catch up after."""
-        self.positions_draw.set_frozen(frozen)
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self.set_positions(*held)
 
     def set_positions(self, xy: np.ndarray, autorange: bool = True) -> None:
-        if self.positions_draw.frozen and len(xy) == len(self.xy):
-            self.positions_draw.show(xy, autorange)  # a live t-SNE step: wait
-        else:
-            self.positions_draw.drop()  # a new map shows even while frozen
-            self._draw_positions(xy, autorange)
-
-    def _draw_positions(self, xy: np.ndarray, autorange: bool) -> None:
+        if getattr(self, "frozen", False) and len(xy) == len(self.xy):
+            self._held = (xy, autorange)  # a live t-SNE step: wait (a new map still shows)
+            return
+        self._held = None
         self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         self.empty_label.setVisible(not len(self.xy))
         self._rebuild_points()
@@ -433,9 +431,6 @@ class ScatterMap(pg.PlotWidget):
         else:
             self.highlight.setSymbol("o")
             self.highlight.setSize(20)
-        from lab.ui.plot_style import restyle
-
-        restyle(self.highlight)  # the new size grows with presentation mode too
 
     def _rebuild_points(self) -> None:
         if len(self.color_groups) != len(self.xy) or len(self.shape_groups) != len(self.xy):

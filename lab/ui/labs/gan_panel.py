@@ -10,7 +10,6 @@ from lab.core.labs.gan import train_gan
 from lab.core.labs.toy_data import SHAPE_TITLES, SHAPES, sample_drawn, sample_shape
 from lab.ui.labs.common import LabPanel, heat_image, plot_area
 from lab.ui.theme import OKABE_ITO
-from lab.ui.widgets.freeze import HeldDraw
 from lab.ui.widgets.help import explain
 from lab.ui.widgets.live_plot import LivePlot
 
@@ -30,7 +29,6 @@ class GanPanel(LabPanel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.map_draw = HeldDraw(self._draw_map)  # Freeze plots holds the newest map
         self.shape_box = QComboBox()
         for key in (*SHAPES, "drawn"):
             self.shape_box.addItem(SHAPE_TITLES[key], key)
@@ -117,7 +115,6 @@ class GanPanel(LabPanel):
         self.status.setText("")
 
     def train(self, steps: int = 2000) -> None:
-        self.map_draw.drop()  # a held map of the last run must not come back
         try:
             target = self.target()
         except ValueError as exc:
@@ -131,13 +128,19 @@ class GanPanel(LabPanel):
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze plots (View menu): keep training, stop redrawing the map; catch up after."""
-        self.map_draw.set_frozen(frozen)
+        self.frozen = bool(frozen)
+        if not frozen and getattr(self, "_held", None) is not None:
+            held, self._held = self._held, None
+            self._draw_map(held)
 
     def _on_progress(self, ev: dict) -> None:
         self.last = ev
         self.loss_plot.append("discriminator", ev["step"], ev["d_loss"])
         self.loss_plot.append("generator", ev["step"], ev["g_loss"])
-        self.map_draw.show(ev)
+        if getattr(self, "frozen", False):
+            self._held = ev
+        else:
+            self._draw_map(ev)
 
     def _draw_map(self, ev: dict) -> None:
         fake = ev["fake"]
