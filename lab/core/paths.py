@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def assets_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "assets"
 
 
+@functools.cache
 def _chosen_data_dir() -> Path | None:
+    """Read once per run: a folder changed in Settings is used from the next start, so one
+    session never splits its work between two folders."""
     from lab.core import prefs
 
     value = prefs.current().data_dir

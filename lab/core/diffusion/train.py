@@ -101,6 +101,9 @@ def train_unet(args: argparse.Namespace) -> int:
                     )
         except StopIteration as done:
             model = done.value
+    if model.meta.get("diverged"):  # never replace good (e.g. the shipped) weights with these
+        print(f"Not saved to {out}: {model.meta['diverged']}", flush=True)
+        return 3
     _save(model, out, record)
     _write_record(out, model, log_path)
     print(json.dumps({"weights": str(out), "seconds": round(time.perf_counter() - started)}))
