@@ -24,7 +24,9 @@ def test_soak_start_stop_cycles_grow_neither_threads_nor_memory(qapp, tmp_path, 
     out = reliability.soak(10, tmp_path)
     for name in ("training", "sampling"):
         s = out[name]
-        assert s["thread_growth"] <= 0, f"{name}: threads per cycle {s['threads']}"
+        # Pool threads come and go between cycles (8, 10, 8, 9 …); a leak raises the floor.
+        threads = s["threads"]
+        assert min(threads[-3:]) <= min(threads[1:4]), f"{name}: threads per cycle {threads}"
         assert s["rss_growth_mb"] < 100, f"{name}: memory per cycle {s['rss_mb']}"
     print(capsys.readouterr().out)
 
